@@ -1,0 +1,51 @@
+"""Additive white Gaussian noise at a stated SNR.
+
+SNR conventions (DOMAIN.md):
+- complex signals: ``snr = E|x|^2 / E|n|^2`` (Es/N0 for QAM), noise circular, variance
+  ``P / snr`` split equally over I and Q;
+- real signals: ``snr = E[x^2] / sigma^2`` (the "electrical SNR" of PAM), noise variance
+  ``P / snr``. Note this is 2 Es/N0 for the same sigma.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def noise_std(snr_db: float, signal_power: float = 1.0, complex_noise: bool = True) -> float:
+    """Standard deviation per real dimension of noise at ``snr_db`` for a signal of ``signal_power``."""
+    if not math.isfinite(snr_db):
+        raise ValueError(f"snr_db must be finite (got {snr_db})")
+    if not (signal_power > 0 and math.isfinite(signal_power)):
+        raise ValueError(f"signal_power must be positive and finite (got {signal_power})")
+    var = signal_power / 10.0 ** (snr_db / 10.0)
+    return math.sqrt(var / 2.0 if complex_noise else var)
+
+
+def add_awgn(x, snr_db: float, rng=None, *, signal_power: float = 1.0):
+    """``x`` plus white Gaussian noise at ``snr_db`` relative to ``signal_power`` (not measured).
+
+    Parameters
+    ----------
+    x : array (NumPy or CuPy), real or complex, any shape; not modified.
+    snr_db : float, dB. Complex ``x``: E|x|^2/E|n|^2; real ``x``: E[x^2]/sigma^2.
+    rng : numpy.random.Generator (NumPy input) or cupy.random.Generator / RandomState (CuPy input);
+        a fresh default generator when None.
+    signal_power : float, the E|x|^2 the SNR refers to (1 for the unit-energy constellations).
+
+    Returns
+    -------
+    Array of ``x``'s shape and dtype.
+    """
+    is_numpy = isinstance(x, np.ndarray)
+    xp = np if is_numpy else __import__("cupy")
+    if rng is None:
+        rng = np.random.default_rng() if is_numpy else xp.random.default_rng()
+    cplx = xp.iscomplexobj(x)
+    sigma = noise_std(snr_db, signal_power, complex_noise=cplx)
+    real_dtype = xp.float32 if x.dtype in (xp.float32, xp.complex64) else xp.float64
+    if cplx:
+        n = rng.standard_normal((2, *x.shape), dtype=real_dtype)
+        return x + (sigma * (n[0] + 1j * n[1])).astype(x.dtype)
+    return x + (sigma * rng.standard_normal(x.shape, dtype=real_dtype)).astype(x.dtype)

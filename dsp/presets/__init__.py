@@ -1,0 +1,1 @@
+"""Link presets shipped as TOML files; load them with :func:`dsp.load_preset`."""

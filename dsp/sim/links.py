@@ -1,0 +1,117 @@
+"""Links: what the Monte-Carlo engine runs, one batch of symbols at a time.
+
+A :class:`Link` is a picklable description (sent to worker processes and Dask workers) with
+
+- ``bits_per_symbol``;
+- ``run_batch(backend, seed_seq, n_symbols, threads)`` -> :class:`Counts`: simulate ``n_symbols``
+  symbols from the random stream of ``seed_seq`` (a ``numpy.random.SeedSequence``) and count
+  errors. On the GPU only the counts cross to the host;
+- ``theory_ber()``: a closed-form reference BER, or None.
+
+Link types are registered in ``LINKS`` by the name a preset's ``link`` field uses.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from dsp.modulation import Constellation
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Error counts of one batch (or a sum of batches)."""
+
+    bit_errors: int
+    bits: int
+    symbol_errors: int
+    symbols: int
+
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(self.bit_errors + other.bit_errors, self.bits + other.bits,
+                      self.symbol_errors + other.symbol_errors, self.symbols + other.symbols)
+
+
+ZERO = Counts(0, 0, 0, 0)
+
+
+class Link:
+    """Interface of a simulated link; see the module docstring."""
+
+    bits_per_symbol: int
+
+    def run_batch(self, backend, seed_seq: np.random.SeedSequence, n_symbols: int, threads: int | None = None) -> Counts:
+        raise NotImplementedError
+
+    def theory_ber(self) -> float | None:
+        return None
+
+
+@dataclass(frozen=True)
+class AwgnLink(Link):
+    """Uncoded Gray PAM or square QAM over additive white Gaussian noise.
+
+    ``format="pam"``: ``snr_db`` is the electrical SNR E[x^2]/sigma^2 (real noise).
+    ``format="qam"``: ``snr_db`` is Es/N0 = E|x|^2/E|n|^2 (complex circular noise).
+
+    A batch runs the fused generator kernel (``kernels/common/slicer.h``): Philox4x32-10 keyed by
+    the batch's SeedSequence draws each symbol's label and noise, the symbol is decided and its
+    bit errors counted, without writing any array. Its statistics equal mapping labels with
+    :func:`dsp.modulation.map_labels`, adding :func:`dsp.channel.add_awgn` and counting with
+    :func:`dsp.metrics.count_errors` (tested in tests/test_links.py).
+    """
+
+    format: str
+    m: int
+    snr_db: float
+    precision: str = "single"
+
+    def __post_init__(self):
+        if self.format not in ("pam", "qam"):
+            raise ValueError(f"format must be 'pam' or 'qam' (got {self.format!r})")
+        if not math.isfinite(self.snr_db):
+            raise ValueError(f"snr_db must be finite (got {self.snr_db})")
+        if self.precision not in ("single", "double"):
+            raise ValueError(f"precision must be 'single' or 'double' (got {self.precision!r})")
+        if self.constellation.bits_per_symbol > 32:
+            raise ValueError(f"m too large for the fused kernel (got {self.m})")
+
+    @property
+    def constellation(self) -> Constellation:
+        return Constellation(self.format, self.m)
+
+    @property
+    def bits_per_symbol(self) -> int:
+        return self.constellation.bits_per_symbol
+
+    @property
+    def noise_std(self) -> float:
+        """Noise standard deviation per real dimension, for unit signal energy."""
+        from dsp.channel import noise_std
+
+        return noise_std(self.snr_db, 1.0, complex_noise=self.format == "qam")
+
+    def run_batch(self, backend, seed_seq, n_symbols, threads=None) -> Counts:
+        c = self.constellation
+        k0, k1 = (int(v) for v in seed_seq.generate_state(2, np.uint32))
+        s = self.noise_std / (2.0 * c.d)
+        bit_err, sym_err = backend.ops.awgn_count(0, int(n_symbols), (k0, k1), c.axes, c.levels,
+                                                  c.bits_per_axis, s, self.precision == "double", threads)
+        return Counts(bit_err, int(n_symbols) * c.bits_per_symbol, sym_err, int(n_symbols))
+
+    def theory_ber(self) -> float:
+        from dsp.metrics import ber_awgn_pam, ber_awgn_qam
+
+        return ber_awgn_qam(self.m, self.snr_db) if self.format == "qam" else ber_awgn_pam(self.m, self.snr_db)
+
+
+LINKS = {"awgn": AwgnLink}
+
+
+def build_link(kind: str, **kwargs) -> Link:
+    """Construct the link type ``kind`` (a key of ``LINKS``) from keyword arguments."""
+    if kind not in LINKS:
+        raise ValueError(f"unknown link type {kind!r}; known: {', '.join(sorted(LINKS))}")
+    return LINKS[kind](**kwargs)
