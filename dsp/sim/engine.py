@@ -141,7 +141,7 @@ class BERResult:
     def write_csv(self, path) -> None:
         from dsp.sim.store import atomic_write_text, rows_to_csv
 
-        atomic_write_text(Path(path), rows_to_csv([p.to_row() for p in self.points], ROW_COLUMNS))
+        atomic_write_text(Path(path), rows_to_csv([p.to_row() for p in self.points], [*self.swept_keys, *ROW_COLUMNS]))
 
     def plot(self, path=None, ax=None):
         """BER vs the (first) swept key, with intervals and the closed form where the link has one."""
@@ -320,6 +320,7 @@ def simulate_ber(link, sweep: dict | None = None, *, params: dict | None = None,
         group = tuple(swept[k] for k in swept_keys[:-1])
         points.append(_Point(i, lk, swept, values, _point_key(identity), group))
 
+    columns = [*swept_keys, *ROW_COLUMNS]
     settings = dict(seed=seed, backend=be.name, ber_floor=ber_floor, confidence=confidence, interval=interval, **cfg)
     store = None
     if out is not None:
@@ -358,7 +359,7 @@ def simulate_ber(link, sweep: dict | None = None, *, params: dict | None = None,
                                None if theory is None else float(theory), p.stop, be.name, seed,
                                round(time.perf_counter() - p.started, 6), p.key)
         if store is not None:
-            store.put(p.key, p.result.to_row(), [q.key for q in points if not q.skipped], ROW_COLUMNS)
+            store.put(p.key, p.result.to_row(), [q.key for q in points if not q.skipped], columns)
 
     def apply_floor():
         if ber_floor is None:
@@ -375,7 +376,7 @@ def simulate_ber(link, sweep: dict | None = None, *, params: dict | None = None,
                         if q.result is not None and store is not None:
                             store.rows.pop(q.key, None)
                 if store is not None:
-                    store.write([q.key for q in points if not q.skipped], ROW_COLUMNS)
+                    store.write([q.key for q in points if not q.skipped], columns)
 
     bits_done = 0
     inflight: dict = {}

@@ -15,6 +15,20 @@ def _pyplot():
     return plt
 
 
+def _theory_curve(preset_name, params, x_key, x, at_points):
+    """The link's closed form on a dense grid over x when the preset can be rebuilt, else at x."""
+    from dsp.sim.presets import PresetError, load_preset
+
+    try:
+        preset = load_preset(preset_name)
+        if preset.parameter(x_key).kind is not float:
+            return x, at_points
+        xs = np.linspace(x.min(), x.max(), 200)
+        return xs, [preset.build(**{**params, x_key: float(v)}).theory_ber() for v in xs]
+    except PresetError:
+        return x, at_points
+
+
 def plot_ber(result, path=None, ax=None):
     """BER vs the first swept key (log scale) with confidence bars and closed-form curve if known.
 
@@ -43,8 +57,8 @@ def plot_ber(result, path=None, ax=None):
         if not shown.all():
             ax.plot(x[~shown], hi[~shown], "v", color=line[0].get_color(), label="upper bound (0 errors)")
         if all(p.theory_ber is not None for p in pts):
-            ax.plot(x, [p.theory_ber for p in pts], "-", color=line[0].get_color(), alpha=0.6,
-                    label=f"theory {label}".strip())
+            xs, th = _theory_curve(result.preset, pts[0].params, x_key, x, [p.theory_ber for p in pts])
+            ax.plot(xs, th, "-", color=line[0].get_color(), alpha=0.6, label=f"theory {label}".strip())
     ax.set_yscale("log")
     ax.set_xlabel(x_key)
     ax.set_ylabel("BER")
