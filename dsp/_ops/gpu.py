@@ -26,10 +26,14 @@ def _module(name: str):
     return cp.RawModule(code=code, options=("-std=c++17", "--fmad=false", f"-I{include}"))
 
 
+@lru_cache(maxsize=None)
+def _sm_count(device_id: int) -> int:
+    return cp.cuda.Device(device_id).attributes["MultiProcessorCount"]
+
+
 def _grid(n: int) -> int:
-    dev = cp.cuda.Device()
-    sms = dev.attributes["MultiProcessorCount"]
-    return max(1, min((n + _BLOCK - 1) // _BLOCK, sms * 32))
+    """Blocks for n items: enough to fill the device (grid-stride loops cover the rest)."""
+    return max(1, min((n + _BLOCK - 1) // _BLOCK, _sm_count(cp.cuda.Device().id) * 32))
 
 
 def _counts(run):
