@@ -38,10 +38,8 @@ def ber_interval(errors: int, trials: int, confidence: float = 0.95, method: str
         raise ValueError(f"errors must be in [0, trials={trials}] (got {errors})")
     alpha = 1.0 - confidence
     if method == "clopper-pearson":
-        from scipy.special import betaincinv
-
-        low = 0.0 if errors == 0 else float(betaincinv(errors, trials - errors + 1, alpha / 2))
-        high = 1.0 if errors == trials else float(betaincinv(errors + 1, trials - errors, 1 - alpha / 2))
+        low = 0.0 if errors == 0 else _beta_quantile(errors, trials - errors + 1, alpha / 2)
+        high = 1.0 if errors == trials else _beta_quantile(errors + 1, trials - errors, 1 - alpha / 2)
         return low, high
     from scipy.special import ndtri
 
@@ -50,7 +48,26 @@ def ber_interval(errors: int, trials: int, confidence: float = 0.95, method: str
     denom = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if errors == 0 else max(0.0, centre - half)
+    high = 1.0 if errors == trials else min(1.0, centre + half)
+    return low, high
+
+
+def _beta_quantile(a: float, b: float, q: float) -> float:
+    """x with I_x(a, b) = q. SciPy's betaincinv is tried first and verified by the forward
+    betainc: it is wrong for some arguments (a = 1000, b ~ 1e9 in SciPy 1.17), where a bracketed
+    root search on betainc takes over."""
+    from scipy.optimize import brentq
+    from scipy.special import betainc, betaincinv
+
+    x = float(betaincinv(a, b, q))
+    if 0.0 < x < 1.0 and abs(float(betainc(a, b, x)) - q) <= 1e-10 * max(q, 1 - q):
+        return x
+    mean = a / (a + b)
+    hi = min(1.0, mean * 4 + 50.0 / (a + b))
+    while float(betainc(a, b, hi)) < q and hi < 1.0:
+        hi = min(1.0, hi * 2)
+    return float(brentq(lambda t: float(betainc(a, b, t)) - q, 0.0, hi, xtol=1e-300, rtol=1e-15, maxiter=500))
 
 
 def _q(x):

@@ -112,8 +112,8 @@ def map_labels(labels, const: Constellation, dtype=None):
     """Symbols for Gray labels: float (PAM) or complex (QAM); complex64 / float32 unless ``dtype``."""
     xp = _xp(labels)
     labels = xp.asarray(labels)
-    if labels.size and int(labels.max()) >= const.m:
-        raise ValueError(f"labels must be below m={const.m} (got max {int(labels.max())})")
+    if labels.size and not (int(labels.min()) >= 0 and int(labels.max()) < const.m):
+        raise ValueError(f"labels must be in [0, {const.m}) (got {int(labels.min())}..{int(labels.max())})")
     if dtype is None:
         dtype = xp.complex64 if const.axes == 2 else xp.float32
     return xp.asarray(const.points.astype(dtype))[labels.astype(xp.intp)]
@@ -127,9 +127,10 @@ def demap_hard(y, const: Constellation):
     xp = _xp(y)
     y = xp.asarray(y)
     L, b = const.levels, const.bits_per_axis
+    scale = 1.0 / (2 * const.d)  # the kernels' arithmetic, so that ties decide identically
 
     def axis(v):
-        k = xp.clip(xp.floor(v / (2 * const.d) + L / 2), 0, L - 1).astype(xp.uint16)
+        k = xp.clip(xp.floor(v * v.dtype.type(scale) + v.dtype.type(L / 2)), 0, L - 1).astype(xp.uint16)
         return k ^ (k >> 1)
 
     if const.axes == 1:

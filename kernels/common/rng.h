@@ -6,8 +6,9 @@
  * how many threads there are, or whether it runs on the CPU or the GPU.
  *
  * Gaussian samples come from the Box-Muller transform, r = sqrt(-2 ln u), theta = 2 pi v. The
- * radius uniform u is the midpoint of a cell of width 2^-31 (single) or 2^-53 (double); the first
- * single-precision cell is refined by a second word to width 2^-62. The radius is therefore
+ * radius uniform u is the midpoint of a cell of width 2^-31 (single; for u above 2^-7 the float
+ * rounding of that midpoint coarsens it to at most 2^-24, which only moves small radii by < 1e-5)
+ * or 2^-53 (double); the first single-precision cell is refined by a second word to width 2^-62. The radius is therefore
  * truncated where exp(-r^2/2) = u_min: at r = 9.35 (2^-63, single) and r = 8.65 (2^-54, double),
  * probabilities 1.1e-19 and 5.6e-17, far below what a Monte-Carlo run can resolve.
  */
