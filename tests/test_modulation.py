@@ -263,3 +263,12 @@ def test_add_awgn_non_finite_snr_raises(snr_db):
         add_awgn(np.zeros(4, np.complex64), snr_db, np.random.default_rng(0))
     with pytest.raises(ValueError, match="snr_db"):
         add_awgn(np.zeros(4, np.float32), snr_db, np.random.default_rng(0))
+
+
+def test_labels_to_bits_rejects_labels_that_need_more_bits():
+    from dsp.modulation import labels_to_bits
+
+    with pytest.raises(ValueError, match="bits_per_symbol=3"):
+        labels_to_bits(np.array([8]), 3)
+    with pytest.raises(ValueError, match="labels must be in"):
+        labels_to_bits(np.array([-1]), 3)

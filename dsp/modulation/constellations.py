@@ -102,7 +102,10 @@ def bits_to_labels(bits, bits_per_symbol: int):
 def labels_to_bits(labels, bits_per_symbol: int):
     """Bits (uint8, MSB first) ``(..., n * bits_per_symbol)`` from labels ``(..., n)``."""
     xp = _xp(labels)
-    labels = xp.asarray(labels).astype(xp.uint16)
+    labels = xp.asarray(labels)
+    if labels.size and not (int(labels.min()) >= 0 and int(labels.max()) < (1 << bits_per_symbol)):
+        raise ValueError(f"labels must be in [0, 2^{bits_per_symbol}) for bits_per_symbol={bits_per_symbol}")
+    labels = labels.astype(xp.uint16)
     shifts = xp.arange(bits_per_symbol - 1, -1, -1).astype(xp.uint16)
     bits = (labels[..., None] >> shifts) & 1
     return bits.reshape(*labels.shape[:-1], -1).astype(xp.uint8)
