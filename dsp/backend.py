@@ -10,6 +10,7 @@ CPU, and logs which. ``get_backend("gpu")`` without a usable device raises :clas
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module
@@ -35,6 +36,11 @@ class Backend:
     def to_host(self, a):
         """A NumPy array from an array of this backend."""
         return a.get() if self.name == "gpu" else a
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def gpu_unavailable_reason() -> str | None:

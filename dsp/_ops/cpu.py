@@ -1,13 +1,12 @@
 """CPU kernels (Cython + OpenMP), same signatures as :mod:`dsp._ops.gpu`."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from dsp._kernels import slicer as _slicer
+from dsp.backend import cpu_count
 
-_DEFAULT_THREADS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+_DEFAULT_THREADS = cpu_count()
 
 
 def default_threads() -> int:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp.backend import get_backend
+from dsp.backend import cpu_count, get_backend
 from dsp.metrics import INTERVALS, ber_interval
 from dsp.sim.links import ZERO, Counts, Link
 from dsp.sim.presets import Preset, PresetError, load_preset
@@ -340,10 +340,10 @@ def simulate_ber(link, sweep: dict | None = None, *, params: dict | None = None,
 
         executor = DaskExecutor(client)
     elif (workers or 1) > 1 or (workers is None and be.name == "cpu" and
-                                 sum(p.active for p in points) > 1 and _cores() > 1):
+                                 sum(p.active for p in points) > 1 and cpu_count() > 1):
         from dsp.sim.executors import PoolExecutor
 
-        executor = PoolExecutor(workers or _cores())
+        executor = PoolExecutor(workers or cpu_count())
     else:
         from dsp.sim.executors import InProcessExecutor
 
@@ -434,8 +434,3 @@ def simulate_ber(link, sweep: dict | None = None, *, params: dict | None = None,
     skipped = tuple(p.swept for p in points if p.skipped)
     return BERResult(name, swept_keys, done, skipped, settings)
 
-
-def _cores() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
