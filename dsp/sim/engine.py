@@ -433,4 +433,3 @@ def simulate_ber(link, sweep: dict | None = None, *, params: dict | None = None,
     done = tuple(p.result for p in points if not p.skipped)
     skipped = tuple(p.swept for p in points if p.skipped)
     return BERResult(name, swept_keys, done, skipped, settings)
-
