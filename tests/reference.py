@@ -133,3 +133,270 @@ def ber_gray_pam_numeric(levels, d_over_sigma):
             w = bin(gray(k) ^ gray(j)).count("1")
             total += w * _gauss_prob(float(a), float(b))
     return total / (L * bits)
+
+
+# ----------------------------------------------------------------------- Reed-Solomon over GF(2^m)
+# From the definitions, in plain Python integers: field elements are polynomials over GF(2) as bit
+# masks, multiplication is carry-less multiplication reduced modulo the field polynomial. Codeword
+# polynomials list their coefficients highest degree first (c[0] multiplies x^(n-1)).
+
+def gf_mul(a, b, m, prim_poly):
+    """a * b in GF(2^m) = GF(2)[x] / prim_poly, by shift-and-add with reduction."""
+    r = 0
+    while b:
+        if b & 1:
+            r ^= a
+        b >>= 1
+        a <<= 1
+        if a >> m:
+            a ^= prim_poly
+    return r
+
+
+def gf_pow(a, e, m, prim_poly):
+    r = 1
+    for _ in range(e):
+        r = gf_mul(r, a, m, prim_poly)
+    return r
+
+
+def poly_eval(coeffs, x, m, prim_poly):
+    """Horner evaluation of a polynomial (coefficients highest degree first) at x."""
+    acc = 0
+    for c in coeffs:
+        acc = gf_mul(acc, x, m, prim_poly) ^ int(c)
+    return acc
+
+
+def rs_roots(m, prim_poly, n, k, first_root):
+    """The generator roots alpha^(first_root + i), i = 0 .. n-k-1, with alpha = x."""
+    a = gf_pow(2, first_root, m, prim_poly)
+    roots = []
+    for _ in range(n - k):
+        roots.append(a)
+        a = gf_mul(a, 2, m, prim_poly)
+    return roots
+
+
+def rs_generator(m, prim_poly, n, k, first_root):
+    """g(x) = prod (x - root), coefficients highest degree first (monic)."""
+    g = [1]
+    for r in rs_roots(m, prim_poly, n, k, first_root):
+        nxt = g + [0]                       # g * x
+        for i, c in enumerate(g):           # + g * r (minus = plus in characteristic 2)
+            nxt[i + 1] ^= gf_mul(c, r, m, prim_poly)
+        g = nxt
+    return g
+
+
+def rs_encode(msg, m, prim_poly, n, k, first_root):
+    """Systematic codeword [msg | msg(x) x^(n-k) mod g(x)] by polynomial long division."""
+    g = rs_generator(m, prim_poly, n, k, first_root)
+    rem = [int(s) for s in msg] + [0] * (n - k)
+    for i in range(k):
+        coef = rem[i]
+        if coef:
+            for j, gj in enumerate(g):
+                rem[i + j] ^= gf_mul(gj, coef, m, prim_poly)
+    return [int(s) for s in msg] + rem[k:]
+
+
+def rs_is_codeword(word, m, prim_poly, n, k, first_root):
+    """A word is a codeword iff its polynomial vanishes at every generator root."""
+    return all(poly_eval(word, r, m, prim_poly) == 0 for r in rs_roots(m, prim_poly, n, k, first_root))
+
+
+def rs_codebook(m, prim_poly, n, k, first_root):
+    """Every codeword of a small code, (q^k, n) int64, by encoding every message."""
+    import itertools
+
+    q = 1 << m
+    return np.array([rs_encode(msg, m, prim_poly, n, k, first_root)
+                     for msg in itertools.product(range(q), repeat=k)], dtype=np.int64)
+
+
+def mds_weight_distribution(n, k, q):
+    """A_w of an MDS [n, k] code over GF(q) (MacWilliams and Sloane, ch. 11, Thm 6), exact integers."""
+    from math import comb
+
+    d = n - k + 1
+    a = [0] * (n + 1)
+    a[0] = 1
+    for w in range(d, n + 1):
+        a[w] = comb(n, w) * sum((-1) ** j * comb(w, j) * (q ** (w - d + 1 - j) - 1) for j in range(w - d + 1))
+    return a
+
+
+def rs_miscorrection_prob(n, k, q, e):
+    """P(a bounded-distance decoder with t = (n-k)//2 miscorrects | e symbol errors, uniformly random
+    positions and non-zero values), exactly, for an MDS code.
+
+    By linearity take the zero codeword: the decoder miscorrects iff the error word lies within
+    distance t of a non-zero codeword (spheres of radius t are disjoint). For a codeword c of weight
+    w, the words v of weight e at distance s from c are counted by where v agrees with c (i positions
+    of supp c), differs from it while non-zero (j positions, q-2 values), is zero on supp c (w-i-j),
+    and is non-zero off supp c (h positions, q-1 values): e = i + j + h, s = w - i + h.
+    """
+    from fractions import Fraction
+    from math import comb
+
+    t = (n - k) // 2
+    a = mds_weight_distribution(n, k, q)
+    hits = 0
+    for w in range(1, n + 1):
+        if not a[w]:
+            continue
+        count = 0
+        for i in range(w + 1):
+            for j in range(w - i + 1):
+                h = e - i - j
+                if h < 0 or h > n - w:
+                    continue
+                if w - i + h <= t:
+                    count += comb(w, i) * comb(w - i, j) * (q - 2) ** j * comb(n - w, h) * (q - 1) ** h
+        hits += a[w] * count
+    return Fraction(hits, comb(n, e) * (q - 1) ** e)
+
+
+def binomial_tail_exact(p, n, t):
+    """P(Binomial(n, p) > t) in exact rational arithmetic (p a Fraction)."""
+    from fractions import Fraction
+    from math import comb
+
+    p = Fraction(p)
+    return sum(comb(n, e) * p ** e * (1 - p) ** (n - e) for e in range(t + 1, n + 1))
+
+
+# ------------------------------------------------------------------------------- PAM equalizers
+
+def pam_levels(m):
+    """PAM-m level values sorted by value (index k <-> (2k - m + 1) d), from the constellation points."""
+    return np.sort(_points("pam", m))
+
+
+def nearest_level(q, m):
+    """Index of the nearest PAM-m level to each value of q (brute-force argmin of the distance)."""
+    lv = pam_levels(m)
+    q = np.asarray(q, dtype=np.float64)
+    return np.argmin(np.abs(q[..., None] - lv), axis=-1)
+
+
+def lms_equalizer(y, ref, taps, sps, step_train, step_dd, n_train, m, target=(1.0,), fb_taps=0, w0=None):
+    """Adaptive FFE / DFE by LMS, one row at a time, written from the documented equations (float64).
+
+    z[k] = sum_j w[j] y[sps k + c - j] - sum_i b[i] a[k-1-i], c = taps // 2 (out-of-range samples 0);
+    a[k] = ref[k] for k < n_train, else the nearest level to (z[k] - sum_{i>=1} t[i] a[k-i]) / t[0];
+    e = sum_i t[i] a[k-i] - z[k]; w += step e x_k; b -= step e a_past. ``step_*`` are per-row arrays.
+    Returns (z, decisions, w, b): decisions are the nearest-level indices of the DD rule.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    batch, n_sym = ref.shape
+    lv = pam_levels(m)
+    c = taps // 2
+    t = np.zeros(4)
+    t[:len(target)] = target
+    z = np.zeros((batch, n_sym))
+    dec = np.zeros((batch, n_sym), dtype=np.int64)
+    W = np.zeros((batch, taps))
+    Bf = np.zeros((batch, fb_taps))
+    ypad = np.concatenate([np.zeros((batch, taps)), y, np.zeros((batch, taps))], axis=1)
+    for r in range(batch):
+        w = np.zeros(taps)
+        if w0 is None:
+            w[c] = 1.0
+        else:
+            w[:] = w0[r]
+        b = np.zeros(fb_taps)
+        past = np.zeros(3)                       # a[k-1], a[k-2], a[k-3]
+        for k in range(n_sym):
+            pos = sps * k + c + taps             # index of y[sps k + c] in ypad
+            x = ypad[r, pos - np.arange(taps)]   # x[j] = y[sps k + c - j]
+            zk = w @ x - b @ past[:fb_taps]
+            tail = t[1:] @ past
+            kh = int(np.argmin(np.abs((zk - tail) / t[0] - lv)))
+            a = ref[r, k] if k < n_train else lv[kh]
+            e = t[0] * a + tail - zk
+            step = step_train[r] if k < n_train else step_dd[r]
+            w = w + step * e * x
+            b = b - step * e * past[:fb_taps]
+            past = np.array([a, past[0], past[1]])
+            z[r, k] = zk
+            dec[r, k] = kh
+        W[r] = w
+        Bf[r] = b
+    return z, dec, W, Bf
+
+
+def ls_ffe_taps(y, ref, taps, sps, n_train, target=(1.0,)):
+    """Least-squares FFE taps (FIR order, w[c] the cursor) from the first n_train symbols, by lstsq."""
+    y = np.asarray(y, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    batch = y.shape[0]
+    c = taps // 2
+    out = np.zeros((batch, taps))
+    for r in range(batch):
+        rows, des = [], []
+        for k in range(n_train):
+            rows.append([y[r, i] if 0 <= (i := sps * k + c - j) < y.shape[1] else 0.0 for j in range(taps)])
+            des.append(sum(target[i] * ref[r, k - i] for i in range(len(target)) if k - i >= 0))
+        out[r] = np.linalg.lstsq(np.array(rows), np.array(des), rcond=None)[0]
+    return out
+
+
+def mlse_channel(y, ref, memory, n_train):
+    """Least squares of y[k] ~ dc + sum_i h[i] ref[k-i] over k = memory..n_train-1: (h, dc) per row."""
+    y = np.asarray(y, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    hs, dcs = [], []
+    for r in range(y.shape[0]):
+        X = np.array([[ref[r, k - i] for i in range(memory + 1)] + [1.0] for k in range(memory, n_train)])
+        sol = np.linalg.lstsq(X, y[r, memory:n_train], rcond=None)[0]
+        hs.append(sol[:memory + 1])
+        dcs.append(sol[memory + 1])
+    return np.array(hs), np.array(dcs)
+
+
+def viterbi(y, h, dc, m, memory, train_idx):
+    """Plain Viterbi MLSE per row with full traceback (float64), symbols 0..n_train-1 known.
+
+    States are tuples of the `memory` newest level indices; the trellis starts in the state the
+    training symbols leave; branch metric (y[k] - dc - sum_i h[i] lv[a[k-i]])**2. Returns int64
+    indices, the training part copied.
+    """
+    import itertools
+
+    y = np.asarray(y, dtype=np.float64)
+    lv = pam_levels(m)
+    batch, n = y.shape
+    n_train = train_idx.shape[1]
+    out = np.zeros((batch, n), dtype=np.int64)
+    out[:, :n_train] = train_idx
+    states = list(itertools.product(range(m), repeat=memory))   # (a[k], a[k-1], ...)
+    sidx = {s: i for i, s in enumerate(states)}
+    for r in range(batch):
+        start = tuple(int(train_idx[r, n_train - 1 - j]) for j in range(memory))
+        metric = np.full(len(states), np.inf)
+        metric[sidx[start]] = 0.0
+        back = []
+        for k in range(n_train, n):
+            new = np.full(len(states), np.inf)
+            prev = np.zeros(len(states), dtype=np.int64)
+            for pi, p in enumerate(states):
+                if not np.isfinite(metric[pi]):
+                    continue
+                for a in range(m):
+                    seq = (a,) + p                       # a[k], a[k-1], ..., a[k-memory]
+                    mu = dc[r] + sum(h[r, i] * lv[seq[i]] for i in range(memory + 1))
+                    s = sidx[seq[:memory]]
+                    cand = metric[pi] + (y[r, k] - mu) ** 2
+                    if cand < new[s]:
+                        new[s] = cand
+                        prev[s] = pi
+            metric = new
+            back.append(prev)
+        s = int(np.argmin(metric))
+        for k in range(n - 1, n_train - 1, -1):
+            out[r, k] = states[s][0]
+            s = int(back[k - n_train][s])
+    return out

@@ -32,3 +32,136 @@ def awgn_count(first: int, n: int, key: tuple[int, int], axes: int, m: int, bits
     b, e = _slicer.awgn_count(first, n, key[0], key[1], axes, m, bits_per_axis, float(s), bool(double),
                               threads or _DEFAULT_THREADS)
     return int(b), int(e)
+
+
+# ------------------------------------------------------------------------------- Reed-Solomon (dsp.fec)
+
+def _rs():
+    from dsp._kernels import rs
+
+    return rs
+
+
+def _rs_bad(count: int, what: str, m: int):
+    if count:
+        raise ValueError(f"{what}: {count} word(s) hold a symbol >= 2**{m}")
+
+
+def rs_encode(msg, tables, threads: int | None = None):
+    """Systematic RS encoding of the rows of ``msg`` (uint16 ``(N, k)``, C-contiguous) -> uint16 ``(N, n)``.
+
+    ``tables``: the code's tables (``dsp.fec.rs._Tables``). ValueError if a symbol is >= 2^m.
+    """
+    t = tables
+    out = np.empty((msg.shape[0], t.n), dtype=np.uint16)
+    if msg.shape[0]:
+        bad = _rs().encode(msg, out, t.m, t.n, t.k, t.first_root, t.h, t.w, t.log, t.exp, t.gen_lo, t.gen_hi,
+                           threads or _DEFAULT_THREADS)
+        _rs_bad(bad, "msg", t.m)
+    return out
+
+
+def rs_decode(received, tables, threads: int | None = None):
+    """RS decoding of the rows of ``received`` (uint16 ``(N, n)``, C-contiguous).
+
+    Returns ``(codewords uint16 (N, n), n_corrected int32 (N,), failed bool (N,))``.
+    ValueError if a symbol is >= 2^m.
+    """
+    t = tables
+    rows = received.shape[0]
+    out = np.empty((rows, t.n), dtype=np.uint16)
+    nc = np.zeros(rows, dtype=np.int32)
+    failed = np.zeros(rows, dtype=np.uint8)
+    if rows:
+        bad = _rs().decode(received, out, nc, failed, t.m, t.n, t.k, t.first_root, t.h, t.w, t.log, t.exp,
+                           t.gen_lo, t.gen_hi, threads or _DEFAULT_THREADS)
+        _rs_bad(bad, "received", t.m)
+    return out, nc, failed.view(np.bool_)
+
+
+def rs_symbol_errors(bits, m: int, n: int, ways: int, threads: int | None = None):
+    """Erroneous m-bit symbols per codeword: ``bits`` uint8 ``(B, L)`` (one byte per bit, non-zero = error,
+    line order), ``ways`` codewords interleaved symbol by symbol -> int32 ``(B, (L // (m n ways)) * ways)``."""
+    rows, length = bits.shape
+    groups = length // (m * n * ways)
+    out = np.zeros((rows, groups * ways), dtype=np.int32)
+    if rows and groups:
+        _rs().count_u8(bits, out, m, n, ways, threads or _DEFAULT_THREADS)
+    return out
+
+
+def rs_symbol_errors_packed(packed, n_bits: int, m: int, n: int, ways: int, threads: int | None = None):
+    """As :func:`rs_symbol_errors` from packed bits: ``packed`` uint8 ``(B, ceil(n_bits / 8))`` (np.packbits,
+    bit order "big"), ``n_bits`` line bits per row."""
+    rows = packed.shape[0]
+    groups = n_bits // (m * n * ways)
+    out = np.zeros((rows, groups * ways), dtype=np.int32)
+    if rows and groups:
+        _rs().count_packed(packed, n_bits, out, m, n, ways, threads or _DEFAULT_THREADS)
+    return out
+
+
+# ------------------------------------------------------------------------ equalizers (dsp.rx.equalizers)
+
+def _equalizer():
+    from dsp._kernels import equalizer
+
+    return equalizer
+
+
+def _eq_check(code: int, what: str):
+    if code & 1:
+        raise ValueError(f"{what}: tap count outside the kernel's padded length (kernel code {code})")
+    if code:
+        raise ValueError(f"{what}: configuration not supported by the kernel (kernel code {code})")
+
+
+def lms_equalize(y, n_sym: int, sps: int, ntaps: int, n_train: int, ref, mu_train, mu_dd, fb_taps: int,
+                 target, levels: int, d: float, v0, b0, want_decisions: bool, threads: int | None = None):
+    """LMS FFE / DFE over the rows of ``y`` (see kernels/common/equalizer.h).
+
+    ``y`` (batch, n_samples) float32/float64; ``ref`` (batch, n_sym); ``mu_train``, ``mu_dd``
+    (batch,); ``target`` (4,); ``v0`` (batch, NP) initial taps in reverse time order (NP in 8, 16,
+    32, 64; lane i weights y[sps k - off + i], off = ntaps - 1 - ntaps // 2); ``b0`` (batch, 3)
+    initial feedback taps; all of y's dtype, C-contiguous.
+    Returns ``(z (batch, n_sym), decisions uint8 (batch, n_sym) or None, v (batch, NP), b (batch, 3))``.
+    """
+    rows = y.shape[0]
+    dt = y.dtype
+    z = np.empty((rows, n_sym), dtype=dt)
+    dec = np.empty((rows, n_sym) if want_decisions else (rows, 1), dtype=np.uint8)
+    v = np.array(v0, dtype=dt, order="C", copy=True)
+    b = np.array(b0, dtype=dt, order="C", copy=True)
+    if rows and n_sym:
+        code = _equalizer().lms(y, n_sym, sps, ntaps, n_train, ref, mu_train, mu_dd, fb_taps, target, levels,
+                                float(d), v, b, z, dec, bool(want_decisions), threads or _DEFAULT_THREADS)
+        _eq_check(code, "lms_equalize")
+    return z, (dec if want_decisions else None), v, b
+
+
+def mlse_viterbi(y, n_train: int, h, c, levels: int, memory: int, d: float, train_idx,
+                 threads: int | None = None):
+    """Viterbi MLSE over the rows of ``y`` (batch, n) float32/float64, C-contiguous.
+
+    ``h`` (batch, 3): channel taps h_0..h_memory (rest ignored); ``c`` (batch,): offset; both of y's
+    dtype. ``train_idx`` uint8 (batch, n_train): the known level indices. Returns uint8 (batch, n).
+    """
+    rows, n = y.shape
+    out = np.empty((rows, n), dtype=np.uint8)
+    out[:, :n_train] = train_idx
+    if rows and n > n_train:
+        code = _equalizer().mlse(y, n_train, h, c, levels, memory, float(d), out, threads or _DEFAULT_THREADS)
+        _eq_check(code, "mlse_viterbi")
+    return out
+
+
+def normal(n: int, dtype, key: tuple[int, int], first_pair: int = 0, threads: int | None = None):
+    """``n`` standard normal values (float32/float64) of the Philox stream ``key`` from pair ``first_pair``.
+
+    Element 2i and 2i + 1 are pair ``first_pair + i`` (``kernels/common/gauss.h``); same values on the GPU.
+    """
+    from dsp._kernels import noise as _noise
+
+    out = np.empty(int(n), dtype=dtype)
+    _noise.normal_fill(out, int(first_pair), int(key[0]), int(key[1]), threads or _DEFAULT_THREADS)
+    return out

@@ -1,0 +1,24 @@
+"""Forward error correction: Reed-Solomon (KP4/KR4), codeword interleaving, symbol-error counting.
+
+- :class:`ReedSolomon`, :func:`kp4`, :func:`kr4`: encoder and bounded-distance decoder over GF(2^m)
+  (symbol order and IEEE 802.3 conventions in :mod:`dsp.fec.rs`).
+- :func:`interleave`, :func:`deinterleave`, :func:`bits_to_symbols`, :func:`symbols_to_bits`.
+- :func:`symbol_errors_per_codeword` (and ``_packed``), :func:`error_histogram`: the counting path.
+- :func:`codeword_error_rate_binomial`, :func:`symbol_error_prob_from_ber`, :func:`post_fec_ber_binomial`,
+  :func:`post_fec_from_histogram`: post-FEC estimates (:mod:`dsp.fec.postfec`).
+
+Importing this package loads NumPy only; compiled kernels load on first use.
+"""
+from dsp.fec.counting import error_histogram, symbol_errors_per_codeword, symbol_errors_per_codeword_packed
+from dsp.fec.interleave import bits_to_symbols, deinterleave, interleave, symbols_to_bits
+from dsp.fec.postfec import (PostFecEstimate, codeword_error_rate_binomial, post_fec_ber_binomial,
+                             post_fec_from_histogram, symbol_error_prob_from_ber)
+from dsp.fec.rs import KP4_PRIM_POLY, DecodeResult, ReedSolomon, kp4, kr4
+
+__all__ = [
+    "ReedSolomon", "DecodeResult", "kp4", "kr4", "KP4_PRIM_POLY",
+    "interleave", "deinterleave", "bits_to_symbols", "symbols_to_bits",
+    "symbol_errors_per_codeword", "symbol_errors_per_codeword_packed", "error_histogram",
+    "symbol_error_prob_from_ber", "codeword_error_rate_binomial", "post_fec_ber_binomial",
+    "post_fec_from_histogram", "PostFecEstimate",
+]
