@@ -1,6 +1,6 @@
 """Compute backends: ``cpu`` (NumPy + Cython kernels) and ``gpu`` (CuPy + CUDA kernels).
 
-A :class:`Backend` bundles the array module ``xp`` (numpy or cupy) and ``ops``, the module of
+A :class:`Backend` bundles the array module ``xp`` (numpy or cupy), ``fft`` and ``ops``, the module of
 compiled kernels with identical signatures on both (``dsp._ops.cpu`` / ``dsp._ops.gpu``). Link code
 is written once against ``be.xp`` and ``be.ops``.
 
@@ -33,9 +33,26 @@ class Backend:
     xp: ModuleType
     ops: ModuleType
 
+    @property
+    def fft(self) -> ModuleType:
+        """The FFT module for this backend: ``scipy.fft`` (keeps float32) or ``cupyx.scipy.fft``."""
+        return import_module("cupyx.scipy.fft" if self.name == "gpu" else "scipy.fft")
+
     def to_host(self, a):
         """A NumPy array from an array of this backend."""
         return a.get() if self.name == "gpu" else a
+
+
+def array_module(a) -> ModuleType:
+    """``numpy`` or ``cupy``, whichever ``a`` belongs to (without importing CuPy for NumPy input)."""
+    if type(a).__module__.startswith("cupy"):
+        return import_module("cupy")
+    return import_module("numpy")
+
+
+def fft_module(a) -> ModuleType:
+    """The FFT module for the array ``a``: ``scipy.fft`` or ``cupyx.scipy.fft``."""
+    return import_module("cupyx.scipy.fft" if type(a).__module__.startswith("cupy") else "scipy.fft")
 
 
 def cpu_count() -> int:

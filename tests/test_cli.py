@@ -53,7 +53,7 @@ def test_ber_table_csv_plot_and_resume(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["ber", "nope"], "unknown preset 'nope'; known presets: awgn-pam4, awgn-qam"),
+    (["ber", "nope"], "unknown preset 'nope'; known presets: 400g-dr4, 400g-fr4,"),
     (["ber", "awgn-qam", "--set", "osnr_db=3"], "valid: m, snr_db, precision"),
     (["ber", "awgn-qam", "--set", "snr_db=nan"], "snr_db must be a finite float in [-20, 60]"),
     (["ber", "awgn-qam", "--set", "snr_db=99"], "snr_db must be a finite float in [-20, 60]"),

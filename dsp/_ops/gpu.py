@@ -154,7 +154,8 @@ def rs_symbol_errors_packed(packed, n_bits: int, m: int, n: int, ways: int, thre
 
 # ------------------------------------------------------------------------ equalizers (dsp.rx.equalizers)
 
-_EQ_BLOCK = 64  # rows per block: one thread per row, each holding its equalizer state
+_EQ_BLOCK = 32  # rows per block (one warp): one thread per row, so that a batch of a few thousand rows still
+                # spreads over every SM
 
 
 def _eq_check(codes, what: str):

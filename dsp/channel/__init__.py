@@ -1,5 +1,13 @@
-"""Channel models (array level, NumPy or CuPy). This issue lays down additive white Gaussian noise;
-fiber, lasers, modulators, photodiodes and ADCs arrive with the PAM4 and coherent links."""
-from dsp.channel.noise import add_awgn, noise_std
+"""Channel models (array level, NumPy or CuPy).
 
-__all__ = ["add_awgn", "noise_std"]
+- :mod:`~dsp.channel.noise`: AWGN at an SNR; :class:`~dsp.channel.noise.NormalStream` (fast Philox normals);
+- :mod:`~dsp.channel.filters`: analog low-pass responses (driver, TIA) applied by FFT;
+- :mod:`~dsp.channel.modulators`: ideal intensity, Mach-Zehnder and chirped EML modulators, PAM drive levels;
+- :mod:`~dsp.channel.lasers`: laser RIN;
+- :mod:`~dsp.channel.fiber`: attenuation and chromatic dispersion on the field, G.652 dispersion, power fading;
+- :mod:`~dsp.channel.photodiode`: square-law detection, shot and thermal noise;
+- :mod:`~dsp.channel.adc`: DAC/ADC quantization.
+"""
+from dsp.channel.noise import NormalStream, add_awgn, noise_std
+
+__all__ = ["add_awgn", "noise_std", "NormalStream"]

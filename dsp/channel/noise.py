@@ -49,3 +49,29 @@ def add_awgn(x, snr_db: float, rng=None, *, signal_power: float = 1.0):
         n = rng.standard_normal((2, *x.shape), dtype=real_dtype)
         return x + (sigma * (n[0] + 1j * n[1])).astype(x.dtype)
     return x + (sigma * rng.standard_normal(x.shape, dtype=real_dtype)).astype(x.dtype)
+
+
+class NormalStream:
+    """Standard normal draws from the counter-based Philox stream of the compiled kernels.
+
+    A drop-in for ``numpy.random.Generator.standard_normal(shape, dtype)`` in the channel models,
+    about twice as fast on two cores, and drawing the same numbers on the CPU and the GPU
+    (``backend.ops.normal``; ``kernels/common/gauss.h``). Successive calls continue the stream.
+
+    Parameters
+    ----------
+    backend : :class:`dsp.backend.Backend`
+    key : two uint32 values, e.g. ``seed_seq.generate_state(2, numpy.uint32)``.
+    threads : kernel threads (CPU).
+    """
+
+    def __init__(self, backend, key, threads: int | None = None):
+        self.backend, self.key, self.threads = backend, (int(key[0]), int(key[1])), threads
+        self._pair = 0
+
+    def standard_normal(self, shape, dtype=np.float64):
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        n = int(np.prod(shape, dtype=np.int64))
+        out = self.backend.ops.normal(n, dtype, self.key, self._pair, self.threads)
+        self._pair += (n + 1) // 2
+        return out.reshape(shape)

@@ -66,6 +66,7 @@ class PointResult:
     seed: int
     elapsed_s: float
     key: str = ""
+    histograms: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict: the swept keys at top level, then the counts and BER."""
@@ -79,6 +80,7 @@ class PointResult:
         row = self.to_dict()
         row["params"] = json.dumps(self.params, sort_keys=True)
         row["swept"] = json.dumps(self.swept, sort_keys=True)
+        row["histograms"] = json.dumps(self.histograms, sort_keys=True)
         row["theory_ber"] = "" if self.theory_ber is None else repr(self.theory_ber)
         for k in ("ber", "ber_low", "ber_high", "ser"):
             row[k] = repr(row[k])
@@ -88,17 +90,18 @@ class PointResult:
     def from_row(cls, row: dict) -> "PointResult":
         ints = ("point", "bit_errors", "bits", "symbol_errors", "symbols", "batches", "seed")
         floats = ("ber", "ber_low", "ber_high", "ser", "elapsed_s")
-        kw = {f.name: row[f.name] for f in dataclasses.fields(cls)}
+        kw = {f.name: row.get(f.name) for f in dataclasses.fields(cls)}
         kw.update({k: int(row[k]) for k in ints})
         kw.update({k: float(row[k]) for k in floats})
         kw["swept"] = json.loads(row["swept"])
         kw["params"] = json.loads(row["params"])
+        kw["histograms"] = json.loads(row.get("histograms") or "{}")
         kw["theory_ber"] = float(row["theory_ber"]) if row["theory_ber"] not in ("", None) else None
         return cls(**kw)
 
 
 ROW_COLUMNS = ["point", "ber", "ber_low", "ber_high", "bit_errors", "bits", "symbol_errors", "symbols", "ser",
-               "theory_ber", "batches", "stop", "backend", "seed", "elapsed_s", "swept", "params", "key"]
+               "theory_ber", "batches", "stop", "backend", "seed", "elapsed_s", "swept", "params", "key", "histograms"]
 
 
 @dataclass(frozen=True)
@@ -357,7 +360,7 @@ def simulate_ber(link, sweep: dict | None = None, *, params: dict | None = None,
         p.result = PointResult(p.index, p.swept, p.params, t.bit_errors, t.bits, t.symbol_errors, t.symbols, p.prefix,
                                t.bit_errors / t.bits, low, high, t.symbol_errors / t.symbols,
                                None if theory is None else float(theory), p.stop, be.name, seed,
-                               round(time.perf_counter() - p.started, 6), p.key)
+                               round(time.perf_counter() - p.started, 6), p.key, t.histograms)
         if store is not None:
             store.put(p.key, p.result.to_row(), [q.key for q in points if not q.skipped], columns)
 

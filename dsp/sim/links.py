@@ -12,6 +12,7 @@ Link types are registered in ``LINKS`` by the name a preset's ``link`` field use
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -22,16 +23,36 @@ from dsp.modulation import Constellation
 
 @dataclass(frozen=True)
 class Counts:
-    """Error counts of one batch (or a sum of batches)."""
+    """Error counts of one batch (or a sum of batches).
+
+    ``hist``: optional named histograms of fixed length, as ``((name, (count, ...)), ...)``, summed
+    bin by bin (a link returns the same names and lengths for every batch).
+    """
 
     bit_errors: int
     bits: int
     symbol_errors: int
     symbols: int
+    hist: tuple = ()
 
     def __add__(self, other: "Counts") -> "Counts":
+        merged = dict(self.hist)
+        for name, h in other.hist:
+            mine = merged.get(name)
+            if mine is None:
+                merged[name] = tuple(h)
+            elif len(mine) != len(h):
+                raise ValueError(f"histogram {name!r} has {len(h)} bins in one batch and {len(mine)} in another")
+            else:
+                merged[name] = tuple(a + b for a, b in zip(mine, h))
         return Counts(self.bit_errors + other.bit_errors, self.bits + other.bits,
-                      self.symbol_errors + other.symbol_errors, self.symbols + other.symbols)
+                      self.symbol_errors + other.symbol_errors, self.symbols + other.symbols,
+                      tuple(merged.items()))
+
+    @property
+    def histograms(self) -> dict:
+        """``{name: [count, ...]}``."""
+        return {k: list(v) for k, v in self.hist}
 
 
 ZERO = Counts(0, 0, 0, 0)
@@ -107,11 +128,28 @@ class AwgnLink(Link):
         return ber_awgn_qam(self.m, self.snr_db) if self.format == "qam" else ber_awgn_pam(self.m, self.snr_db)
 
 
-LINKS = {"awgn": AwgnLink}
+#: link type name -> class, or "module:Class" imported on first use (keeps ``import dsp`` light)
+LINKS = {"awgn": AwgnLink, "imdd": "dsp.sim.imdd:ImddLink"}
+
+
+def link_class(kind: str) -> type:
+    """The class registered in ``LINKS`` as ``kind``."""
+    if kind not in LINKS:
+        raise ValueError(f"unknown link type {kind!r}; known: {', '.join(sorted(LINKS))}")
+    cls = LINKS[kind]
+    if isinstance(cls, str):
+        from importlib import import_module
+
+        module, name = cls.split(":")
+        cls = getattr(import_module(module), name)
+    return cls
 
 
 def build_link(kind: str, **kwargs) -> Link:
     """Construct the link type ``kind`` (a key of ``LINKS``) from keyword arguments."""
-    if kind not in LINKS:
-        raise ValueError(f"unknown link type {kind!r}; known: {', '.join(sorted(LINKS))}")
-    return LINKS[kind](**kwargs)
+    cls = link_class(kind)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(kwargs) - names)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown} for link type {kind!r}")
+    return cls(**kwargs)

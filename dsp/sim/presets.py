@@ -6,12 +6,18 @@ A preset is a TOML file (``dsp/presets/*.toml``, or any path) with
 - ``link``: the link type that :func:`dsp.sim.links.build_link` constructs;
 - ``[fixed]``: constructor arguments the user cannot change;
 - ``[parameters.NAME]``: ``default``, ``description``, optional ``unit``, ``min``/``max`` (numbers)
-  or ``choices``. The type of ``default`` is the parameter's type.
+  or ``choices``. The type of ``default`` is the parameter's type;
+- optional ``threshold_ber``: the pre-FEC BER threshold of the interface (sensitivity / required
+  OSNR are read where the BER curve crosses it);
+- optional ``base``: the name of a shipped preset whose link, fixed values and parameters this one
+  inherits; its ``[fixed]`` entries are merged over the base's (fixing an inherited parameter removes it from
+  the settable ones), and ``[defaults]`` changes the
+  default of inherited parameters (checked against their ranges).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -83,6 +89,7 @@ class Preset:
     link: str
     parameters: tuple[Parameter, ...]
     fixed: dict = field(default_factory=dict)
+    threshold_ber: float | None = None
 
     @property
     def parameter_names(self) -> list[str]:
@@ -114,10 +121,19 @@ class Preset:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise PresetError(f"preset {name!r} is not valid TOML: {exc}") from None
+        base = None
+        if "base" in data:
+            if not isinstance(data["base"], str) or data["base"] == name:
+                raise PresetError(f"preset {name!r}: 'base' must name another shipped preset")
+            base = load_preset(data["base"])
+            data.setdefault("link", base.link)
         for key in ("description", "link"):
             if not isinstance(data.get(key), str):
                 raise PresetError(f"preset {name!r} needs a string '{key}'")
-        params = []
+        threshold = data.get("threshold_ber", base.threshold_ber if base else None)
+        if threshold is not None and not (isinstance(threshold, float) and 0 < threshold < 0.5):
+            raise PresetError(f"preset {name!r}: threshold_ber must be a float in (0, 0.5) (got {threshold!r})")
+        params = list(base.parameters) if base else []
         for pname, spec in data.get("parameters", {}).items():
             if not isinstance(spec, dict) or "default" not in spec:
                 raise PresetError(f"preset {name!r}: parameter {pname!r} needs a 'default'")
@@ -127,7 +143,19 @@ class Preset:
             choices = spec.get("choices")
             params.append(Parameter(pname, spec["default"], spec.get("description", ""), spec.get("unit", ""),
                                     spec.get("min"), spec.get("max"), tuple(choices) if choices else None))
-        return cls(name, data["description"], data["link"], tuple(params), dict(data.get("fixed", {})))
+        fixed = {**(base.fixed if base else {}), **dict(data.get("fixed", {}))}
+        defaults = data.get("defaults", {})
+        if defaults and base is None:
+            raise PresetError(f"preset {name!r}: [defaults] needs a 'base' preset")
+        by_name = {p.name: i for i, p in enumerate(params)}
+        for pname, value in defaults.items():
+            if pname not in by_name:
+                raise PresetError(f"preset {name!r}: [defaults] names unknown parameter {pname!r}")
+            old = params[by_name[pname]]
+            params[by_name[pname]] = replace(old, default=old.coerce(value))
+        # Fixing an inherited parameter removes it from the settable ones.
+        params = [p for p in params if p.name not in fixed]
+        return cls(name, data["description"], data["link"], tuple(params), fixed, threshold)
 
 
 def _builtin():

@@ -1,0 +1,460 @@
+"""The IM/DD PAM link: transmitter, fiber, photodetection and receiver DSP, one batch at a time.
+
+Signal path of one batch (every stage is a documented function of :mod:`dsp.channel`,
+:mod:`dsp.modulation` or :mod:`dsp.rx`; this module only wires them)::
+
+    random Gray labels ─▶ drive levels (middle-eye ratio) ─▶ NRZ at `sps` samples/symbol ─▶ DAC
+    ─▶ driver low-pass ─▶ modulator (ideal / MZM / EML) ─▶ RIN ─▶ fiber (CD on the field, loss)
+    ─▶ PIN photodiode ─▶ shot + thermal noise ─▶ receiver filter (TIA / matched) ─▶ ADC
+    ─▶ sampling phase + frame sync ─▶ equalizer (none / FFE / DFE / FFE + MLSE) ─▶ error counts
+
+The batch is split into rows ("frames") of ``frame_symbols`` symbols that are simulated side by
+side as a ``(rows, samples)`` array. Frames are periodic: filters and dispersion act by circular
+convolution, so there are no edge transients. The first ``n_train`` symbols of each frame train the
+equalizer (and the gain/offset of the slicer); errors are counted on the rest.
+
+Besides the bit and symbol errors, every batch returns two histograms:
+
+- ``kp4_symbol_errors``: the number of erroneous 10-bit RS symbols per RS(544,514) codeword, bin i
+  = i errors (last bin: that many or more), after mapping each frame's counted bits to 10-bit
+  symbols (2 bits per PAM4 symbol, MSB first) dealt round-robin to ``kp4_ways`` codewords (2 for
+  400G, 4 for 800G);
+- ``error_bursts``: runs of consecutive symbol errors, bin i = runs of length i + 1 (last bin:
+  that long or longer). DFE error propagation shows as long runs.
+
+Noise model and the ROP: the received average optical power is ``rop_dbm`` (the launch power is
+``rop_dbm`` plus the fiber loss). Thermal noise is an input-referred current density
+``thermal_pa_rthz``; with ``rx_filter="matched"`` (integrate and dump over a symbol, noise
+bandwidth Rs/2) and an otherwise ideal link, the electrical SNR is closed-form
+(:meth:`ImddLink.theory_ber`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from dsp.backend import array_module
+from dsp.sim.links import Counts, Link
+
+EQUALIZERS = ("none", "ffe", "dfe", "mlse")
+RX_FILTERS = ("bessel", "matched", "none")
+KP4_N, KP4_M, KP4_BINS = 544, 10, 41
+BURST_BINS = 32
+
+
+def _num(name, v, lo=None, hi=None, lo_open=False):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number (got {v!r})")
+    if lo is not None and (v <= lo if lo_open else v < lo):
+        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo} (got {v!r})")
+    if hi is not None and v > hi:
+        raise ValueError(f"{name} must be <= {hi} (got {v!r})")
+    return v
+
+
+def _int(name, v, lo, hi=None):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo or (hi is not None and v > hi):
+        rng = f">= {lo}" if hi is None else f"in {lo}..{hi}"
+        raise ValueError(f"{name} must be an integer {rng} (got {v!r})")
+    return int(v)
+
+
+def _choice(name, v, choices):
+    if v not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))} (got {v!r})")
+    return v
+
+
+_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class ImddLink(Link):
+    """An IM/DD PAM-``m`` link; see the module docstring for the signal path.
+
+    Zero disables an optional impairment: ``dac_bits``, ``adc_bits``, ``driver_bandwidth_ghz``,
+    ``rin_db_hz`` (a RIN level is negative), ``tia_bandwidth_ghz`` (with ``rx_filter="bessel"``).
+    ``dispersion_ps_nm_km="auto"`` takes D = 17 ps/nm/km at and above 1500 nm and the ITU-T G.652
+    formula with ``lambda0_nm`` and slope 0.092 ps/nm^2/km below (``lambda0_nm = 1324`` gives the
+    most negative D of a compliant fiber for the short CWDM lanes).
+    """
+
+    # signal
+    symbol_rate_gbd: float = 53.125
+    m: int = 4
+    sps: int = 2
+    # transmitter
+    extinction_ratio_db: float = 5.0
+    middle_eye_ratio: float = 1.0
+    dac_bits: int = 0
+    driver_bandwidth_ghz: float = 0.0
+    modulator: str = "ideal"
+    mzm_bias: float = 0.5
+    mzm_swing: float = 0.6
+    eml_alpha: float = 0.0
+    rin_db_hz: float = 0.0
+    # fiber
+    rop_dbm: float = -8.0
+    length_km: float = 2.0
+    wavelength_nm: float = 1311.0
+    dispersion_ps_nm_km: float | str = "auto"
+    lambda0_nm: float = 1310.0
+    attenuation_db_km: float = 0.4
+    # receiver
+    responsivity_a_w: float = 0.8
+    dark_current_na: float = 0.0
+    thermal_pa_rthz: float = 15.0
+    shot_noise: bool = True
+    rx_filter: str = "bessel"
+    tia_bandwidth_ghz: float = 40.0
+    adc_bits: int = 0
+    adc_clip: float = 2.5
+    # DSP
+    equalizer: str = "ffe"
+    ffe_taps: int = 15
+    ffe_sps: int = 1
+    dfe_taps: int = 1
+    mlse_memory: int = 2
+    mlse_alpha: float = 0.7
+    eq_method: str = "lms"
+    mu: float = 0.0
+    n_train: int = 4096
+    # simulation
+    frame_symbols: int = 32768
+    kp4_ways: int = 2
+    precision: str = "single"
+
+    def __post_init__(self):
+        _num("symbol_rate_gbd", self.symbol_rate_gbd, 0, lo_open=True)
+        m = _int("m", self.m, 2, 16)
+        if m & (m - 1):
+            raise ValueError(f"m must be a power of two in 2..16 (got {m})")
+        _int("sps", self.sps, 1, 16)
+        _num("extinction_ratio_db", self.extinction_ratio_db, 0, 40, lo_open=True)
+        from dsp.channel.modulators import MODULATORS, pam_drive_levels
+
+        pam_drive_levels(m, self.middle_eye_ratio)
+        if self.dac_bits != 0:
+            _int("dac_bits", self.dac_bits, 1, 16)
+        _num("driver_bandwidth_ghz", self.driver_bandwidth_ghz, 0)
+        _choice("modulator", self.modulator, MODULATORS)
+        _num("eml_alpha", self.eml_alpha)
+        _num("rin_db_hz", self.rin_db_hz, None, 0)
+        if self.rin_db_hz != 0 and self.rin_db_hz > -80:
+            raise ValueError(f"rin_db_hz must be <= -80 dB/Hz, or 0 for no RIN (got {self.rin_db_hz!r})")
+        _num("rop_dbm", self.rop_dbm, -60, 30)
+        _num("length_km", self.length_km, 0)
+        _num("wavelength_nm", self.wavelength_nm, 800, 2000)
+        _num("lambda0_nm", self.lambda0_nm, 1200, 1400)
+        _num("attenuation_db_km", self.attenuation_db_km, 0)
+        _ = self.dispersion  # validates dispersion_ps_nm_km
+        _num("responsivity_a_w", self.responsivity_a_w, 0, 2, lo_open=True)
+        _num("dark_current_na", self.dark_current_na, 0)
+        _num("thermal_pa_rthz", self.thermal_pa_rthz, 0)
+        _choice("rx_filter", self.rx_filter, RX_FILTERS)
+        _num("tia_bandwidth_ghz", self.tia_bandwidth_ghz, 0)
+        if self.rx_filter == "bessel" and self.tia_bandwidth_ghz == 0:
+            raise ValueError("tia_bandwidth_ghz must be > 0 with rx_filter='bessel' (use rx_filter='none' for no filter)")
+        if self.adc_bits != 0:
+            _int("adc_bits", self.adc_bits, 1, 16)
+        _num("adc_clip", self.adc_clip, 0.5, 20)
+        _choice("equalizer", self.equalizer, EQUALIZERS)
+        _int("ffe_taps", self.ffe_taps, 1, 64)
+        _int("ffe_sps", self.ffe_sps, 1, 2)
+        if self.ffe_sps > self.sps or self.sps % self.ffe_sps:
+            raise ValueError(f"ffe_sps ({self.ffe_sps}) must divide sps ({self.sps})")
+        _int("dfe_taps", self.dfe_taps, 1, 3)
+        _int("mlse_memory", self.mlse_memory, 1, 2)
+        _num("mlse_alpha", self.mlse_alpha, 0, 1)
+        _choice("eq_method", self.eq_method, ("lms", "ls"))
+        _num("mu", self.mu, 0, 1)
+        _int("frame_symbols", self.frame_symbols, 256, 1 << 22)
+        _int("n_train", self.n_train, 16, self.frame_symbols // 2)
+        _int("kp4_ways", self.kp4_ways, 1, 8)
+        _choice("precision", self.precision, ("single", "double"))
+
+    # ------------------------------------------------------------------ derived quantities
+    @property
+    def bits_per_symbol(self) -> int:
+        return int(self.m).bit_length() - 1
+
+    @property
+    def symbol_rate_hz(self) -> float:
+        return self.symbol_rate_gbd * 1e9
+
+    @property
+    def fs_hz(self) -> float:
+        """Simulation sample rate (Hz)."""
+        return self.symbol_rate_hz * self.sps
+
+    @property
+    def dispersion(self) -> float:
+        """Fiber dispersion D (ps/nm/km) in use."""
+        d = self.dispersion_ps_nm_km
+        if isinstance(d, str):
+            if d.strip().lower() == "auto":
+                if self.wavelength_nm >= 1500:
+                    return 17.0
+                from dsp.channel.fiber import dispersion_g652
+
+                return dispersion_g652(self.wavelength_nm, self.lambda0_nm)
+            try:
+                d = float(d)
+            except ValueError:
+                raise ValueError(f"dispersion_ps_nm_km must be 'auto' or a finite number (got {d!r})") from None
+        return float(_num("dispersion_ps_nm_km", d, -100, 100))
+
+    @property
+    def cd_ps_nm(self) -> float:
+        """Accumulated dispersion D * L (ps/nm)."""
+        return self.dispersion * self.length_km
+
+    @property
+    def launch_dbm(self) -> float:
+        return self.rop_dbm + self.attenuation_db_km * self.length_km
+
+    @property
+    def payload_symbols(self) -> int:
+        """Symbols counted per frame (after training)."""
+        return self.frame_symbols - self.n_train
+
+    def _rtype(self):
+        return np.float32 if self.precision == "single" else np.float64
+
+    # ------------------------------------------------------------------ closed form
+    def theory_ber(self) -> float | None:
+        """Closed-form BER when the link is ideal apart from thermal noise, else None.
+
+        Ideal: no dispersion (or zero length), ideal modulator, no DAC/driver/RIN/shot noise/ADC,
+        matched receiver filter, no equalizer, equal level spacing. Then the photocurrent levels
+        are R P_k with half spacing d = R k_er P_avg / (M - 1), k_er = (ER - 1)/(ER + 1), and the
+        thermal noise after the integrate-and-dump filter has sigma^2 = i_th^2 Rs / 2.
+        """
+        ideal = (self.cd_ps_nm == 0 and self.modulator == "ideal" and self.dac_bits == 0 and
+                 self.driver_bandwidth_ghz == 0 and self.rin_db_hz == 0 and not self.shot_noise and
+                 self.rx_filter == "matched" and self.adc_bits == 0 and self.equalizer == "none" and
+                 self.middle_eye_ratio == 1.0 and self.thermal_pa_rthz > 0)
+        if not ideal:
+            return None
+        from dsp.metrics import ber_gray_pam
+
+        return float(ber_gray_pam(self.m, self.d_over_sigma()))
+
+    def d_over_sigma(self) -> float:
+        """Half level spacing over the thermal noise sigma at the decision, for the ideal link."""
+        er = 10.0 ** (self.extinction_ratio_db / 10.0)
+        k = (er - 1.0) / (er + 1.0)
+        p_avg = 1e-3 * 10.0 ** (self.rop_dbm / 10.0)
+        d = self.responsivity_a_w * k * p_avg / (self.m - 1)
+        sigma = self.thermal_pa_rthz * 1e-12 * math.sqrt(self.symbol_rate_hz / 2.0)
+        return d / sigma
+
+    # ------------------------------------------------------------------ stages
+    def transmit(self, labels, rng):
+        """Optical field (complex, unit mean power) at ``sps`` samples/symbol for Gray ``labels``.
+
+        ``labels``: (rows, n) uint8 on the backend's device; ``rng``: a normal source (RIN).
+        """
+        from dsp.channel import adc, filters, lasers, modulators
+
+        xp = array_module(labels)
+        by_label = modulators.pam_drive_levels(self.m, self.middle_eye_ratio)[_inverse_gray(self.m)]
+        drive = xp.repeat(xp.asarray(by_label.astype(self._rtype()))[labels], self.sps, axis=-1)
+        if self.dac_bits:
+            drive = adc.quantize(drive, self.dac_bits, 1.0)
+        if self.driver_bandwidth_ghz:
+            drive = filters.lowpass(drive, self.fs_hz, self.driver_bandwidth_ghz * 1e9)
+        if self.modulator == "ideal":
+            field = modulators.modulate_intensity(drive, self.extinction_ratio_db)
+        elif self.modulator == "mzm":
+            field = modulators.modulate_mzm(drive, self.mzm_bias, self.mzm_swing)
+        else:
+            field = modulators.modulate_eml(drive, self.extinction_ratio_db, self.eml_alpha)
+        if self.rin_db_hz:
+            field = lasers.add_rin(field, self.rin_db_hz, self.fs_hz, rng)
+        return field
+
+    def propagate(self, field):
+        """The field at the receiver: dispersion, then scaled to mean power ``rop_dbm`` (W)."""
+        from dsp.channel import fiber
+
+        if self.cd_ps_nm != 0:
+            field = fiber.apply_cd(field, self.fs_hz, self.cd_ps_nm, self.wavelength_nm)
+        launch = 1e-3 * 10.0 ** (self.launch_dbm / 10.0)
+        field = field * field.real.dtype.type(math.sqrt(launch))
+        return fiber.attenuate(field, self.attenuation_db_km * self.length_km)
+
+    def detect(self, field, rng):
+        """Received electrical signal (A) after photodiode, noise, receiver filter and ADC."""
+        from dsp.channel import adc, filters, photodiode
+
+        i = photodiode.photodetect(field, self.responsivity_a_w, self.dark_current_na * 1e-9)
+        i = photodiode.add_receiver_noise(i, self.fs_hz, self.thermal_pa_rthz, self.shot_noise, rng)
+        if self.rx_filter == "bessel":
+            i = filters.lowpass(i, self.fs_hz, self.tia_bandwidth_ghz * 1e9)
+        elif self.rx_filter == "matched":
+            # Integrate and dump over one symbol: the mean of the last `sps` samples (circular).
+            xp = array_module(i)
+            acc = i.copy()
+            for s in range(1, self.sps):
+                acc += xp.roll(i, s, axis=-1)
+            i = acc / i.dtype.type(self.sps)
+        if self.adc_bits:
+            # AC-coupled ADC, full scale `adc_clip` times the rms of each frame.
+            xp = array_module(i)
+            i = i - i.mean(axis=-1, keepdims=True)
+            rms = xp.sqrt((i * i).mean(axis=-1, keepdims=True))
+            i = adc.quantize(i / rms, self.adc_bits, self.adc_clip) * rms
+        return i
+
+    def receive(self, y, ref_levels):
+        """Level indices (uint8, 0..m-1 by increasing level) decided from ``y`` (rows, n*sps).
+
+        ``ref_levels``: the transmitted levels (rows, n) in the constellation's units; the first
+        ``n_train`` are the training symbols.
+        """
+        from dsp.rx import sync
+
+        xp = array_module(y)
+        sps, n = self.sps, ref_levels.shape[-1]
+        rows = xp.arange(y.shape[0])[:, None]
+        # Sampling phase from the training part, then the frame delay against the training symbols.
+        phase = sync.sampling_phase(y[:, :self.n_train * sps], sps)
+        y_sym = y[rows, xp.arange(n)[None, :] * sps + phase[:, None]]
+        delay = sync.frame_delay(y_sym, ref_levels, max_lag=n // 4)
+        # Align (circularly): aligned sample j is y[j + delay * sps + phase], so that symbol k is
+        # sampled at aligned index k * sps.
+        start = delay * sps + phase
+        y = y[rows, (xp.arange(n * sps)[None, :] + start[:, None]) % (n * sps)]
+        levels = self._levels()
+        if self.equalizer == "none":
+            z = self._agc(y[:, ::sps], ref_levels)
+            return _nearest(z, xp.asarray(levels))
+        from dsp.rx import equalizers as eq
+
+        yq = y[:, ::sps // self.ffe_sps] if self.ffe_sps < sps else y
+        yq = xp.ascontiguousarray(self._agc_scale(yq, ref_levels, self.ffe_sps))
+        ref = xp.ascontiguousarray(ref_levels.astype(yq.dtype))
+        mu = self.mu or None
+        if self.equalizer == "ffe":
+            kw = {} if mu is None else {"mu": mu}
+            r = eq.ffe(yq, ref, taps=self.ffe_taps, sps=self.ffe_sps, n_train=self.n_train,
+                       method=self.eq_method, levels=self.m, **kw)
+            return _nearest(r.z, xp.asarray(levels))
+        if self.equalizer == "dfe":
+            kw = {} if mu is None else {"mu": mu}
+            r = eq.dfe(yq, ref, ff_taps=self.ffe_taps, fb_taps=self.dfe_taps, sps=self.ffe_sps,
+                       n_train=self.n_train, levels=self.m, **kw)
+            return r.decisions
+        # MLSE: an FFE shapes the channel into the short partial response 1 + mlse_alpha D (noise
+        # stays nearly white), then the Viterbi detector learns that response (memory + 1 taps and
+        # an offset, by least squares on the training symbols) and decides.
+        kw = {} if mu is None else {"mu": mu}
+        r = eq.ffe(yq, ref, taps=self.ffe_taps, sps=self.ffe_sps, n_train=self.n_train, method=self.eq_method,
+                   levels=self.m, target=(1.0, self.mlse_alpha), **kw)
+        return eq.mlse(xp.ascontiguousarray(r.z), ref, memory=self.mlse_memory, n_train=self.n_train,
+                       levels=self.m)
+
+    def _levels(self):
+        from dsp.modulation import Constellation
+
+        return np.sort(Constellation("pam", self.m).points.real)
+
+    def _agc(self, y_sym, ref):
+        """Gain and offset fitted by least squares on the training symbols: (y - b) / a."""
+        nt = self.n_train
+        x, v = ref[:, :nt].astype(np.float64), y_sym[:, :nt].astype(np.float64)
+        xm, vm = x.mean(axis=1, keepdims=True), v.mean(axis=1, keepdims=True)
+        a = ((x - xm) * (v - vm)).sum(axis=1, keepdims=True) / ((x - xm) ** 2).sum(axis=1, keepdims=True)
+        b = vm - a * xm
+        t = y_sym.dtype.type
+        return (y_sym - b.astype(t)) / a.astype(t)
+
+    def _agc_scale(self, y, ref, sps):
+        """Remove the mean and scale to the constellation's power (the equalizer adapts the rest)."""
+        xp = array_module(y)
+        y = y - y.mean(axis=-1, keepdims=True)
+        rms = xp.sqrt((y[:, ::sps] ** 2).mean(axis=-1, keepdims=True))
+        return y * (xp.sqrt((ref ** 2).mean(axis=-1, keepdims=True)) / rms).astype(y.dtype)
+
+    # ------------------------------------------------------------------ the batch
+    def run_batch(self, backend, seed_seq, n_symbols, threads=None) -> Counts:
+        """Simulate ``ceil(n_symbols / payload_symbols)`` frames and count errors after training.
+
+        Labels come from a NumPy Philox generator of ``seed_seq``; noise from the kernels' Philox
+        stream keyed by it (:class:`dsp.channel.NormalStream`). On the GPU the signal stays on the
+        device and only the error pattern of the counted symbols (one byte per symbol) returns.
+        """
+        from dsp.channel import NormalStream
+
+        xp = backend.xp
+        key = seed_seq.generate_state(4, np.uint32)
+        rows = max(1, -(-int(n_symbols) // self.payload_symbols))
+        labels_host = np.random.Generator(np.random.Philox(key=int(key[2]) | int(key[3]) << 32)).integers(
+            0, self.m, size=(rows, self.frame_symbols), dtype=np.uint8)
+        labels = xp.asarray(labels_host)
+        normal = NormalStream(backend, key[:2], threads)
+        field = self.propagate(self.transmit(labels, normal))
+        y = self.detect(field, normal)
+        ref = xp.asarray(self._levels()[_inverse_gray(self.m)].astype(self._rtype()))[labels]
+        decided = self.receive(y, ref)
+        gray = xp.asarray(np.array([k ^ (k >> 1) for k in range(self.m)], dtype=np.uint8))
+        errors = xp.bitwise_xor(labels[:, self.n_train:], gray[decided[:, self.n_train:]])
+        return count_imdd_errors(backend.to_host(errors), self.bits_per_symbol, self.kp4_ways)
+
+
+def _inverse_gray(m: int) -> np.ndarray:
+    """Level index (0..m-1, increasing level) of each Gray label."""
+    inv = np.empty(m, dtype=np.intp)
+    inv[[k ^ (k >> 1) for k in range(m)]] = np.arange(m)
+    return inv
+
+
+def _nearest(z, levels):
+    """Index of the nearest of the increasing ``levels`` (uint8)."""
+    xp = array_module(z)
+    thr = ((levels[1:] + levels[:-1]) / 2.0).astype(z.dtype)
+    return xp.searchsorted(thr, z).astype(xp.uint8)
+
+
+def burst_histogram(sym_err, bins: int = BURST_BINS) -> np.ndarray:
+    """Histogram of runs of consecutive symbol errors in each row of boolean ``sym_err`` (rows, n).
+
+    Bin i counts runs of length i + 1; the last bin counts runs of length >= ``bins``.
+    """
+    e = np.asarray(sym_err, dtype=np.int8)
+    pad = np.zeros((e.shape[0], 1), dtype=np.int8)
+    d = np.diff(np.concatenate([pad, e, pad], axis=1), axis=1)
+    starts = np.nonzero(d.ravel() == 1)[0]
+    ends = np.nonzero(d.ravel() == -1)[0]
+    lengths = ends - starts  # rows are padded, so starts and ends pair up row by row
+    return np.bincount(np.minimum(lengths, bins) - 1, minlength=bins)[:bins].astype(np.int64)
+
+
+def count_imdd_errors(errors, bits_per_symbol: int, kp4_ways: int) -> Counts:
+    """Counts, with the KP4 and burst histograms, of an error pattern ``errors`` (rows, n) uint8.
+
+    ``errors`` is transmitted XOR received Gray label per symbol (NumPy). Line bits are the label
+    bits MSB first, symbol after symbol; they map to 10-bit RS symbols dealt to ``kp4_ways``
+    codewords (:func:`dsp.fec.symbol_errors_per_codeword`).
+    """
+    from dsp.fec import symbol_errors_per_codeword, symbol_errors_per_codeword_packed
+
+    x = np.ascontiguousarray(errors, dtype=np.uint8)
+    sym_err = x != 0
+    bit_errors = int(_POPCOUNT8[x].sum(dtype=np.int64))
+    n_bits = x.shape[-1] * bits_per_symbol
+    if bits_per_symbol == 2 and x.shape[-1] % 4 == 0:
+        q = x.reshape(x.shape[0], -1, 4)
+        packed = (q[..., 0] << 6) | (q[..., 1] << 4) | (q[..., 2] << 2) | q[..., 3]
+        per_cw = symbol_errors_per_codeword_packed(packed, n_bits, m=KP4_M, n=KP4_N, ways=kp4_ways)
+    else:
+        shifts = np.arange(bits_per_symbol - 1, -1, -1, dtype=np.uint8)
+        err_bits = ((x[..., None] >> shifts) & 1).astype(np.uint8).reshape(x.shape[0], -1)
+        per_cw = symbol_errors_per_codeword(err_bits, m=KP4_M, n=KP4_N, ways=kp4_ways)
+    kp4 = np.bincount(np.minimum(np.asarray(per_cw).ravel(), KP4_BINS - 1), minlength=KP4_BINS).astype(np.int64)
+    hist = (("kp4_symbol_errors", tuple(int(v) for v in kp4)),
+            ("error_bursts", tuple(int(v) for v in burst_histogram(sym_err))))
+    return Counts(bit_errors, int(x.size) * bits_per_symbol, int(sym_err.sum()), int(x.size), hist)

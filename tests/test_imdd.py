@@ -1,0 +1,244 @@
+"""IM/DD PAM4 link: channel physics against closed forms, the link against theory, equalizer
+benefits at link level, the KP4/burst histograms, and parameter errors."""
+import math
+
+import numpy as np
+import pytest
+
+from dsp.backend import get_backend
+from dsp.channel import NormalStream, adc, fiber, filters, lasers, modulators, photodiode
+from dsp.metrics import ber_interval
+from dsp.modulation.prbs import POLYNOMIALS, prbs, prbs_q
+from dsp.sim.imdd import ImddLink, burst_histogram, count_imdd_errors
+from dsp.sim.presets import PresetError, load_preset
+
+BE = get_backend("cpu")
+
+
+# ----------------------------------------------------------------------------- fiber
+def test_beta2_and_g652_values():
+    assert fiber.beta2_s2_m(17.0, 1550.0) * 1e27 == pytest.approx(-21.68, abs=0.01)  # ps^2/km
+    # G.652: zero at lambda0, slope S0 there
+    assert fiber.dispersion_g652(1310.0, 1310.0) == pytest.approx(0.0, abs=1e-12)
+    h = 1e-3
+    slope = (fiber.dispersion_g652(1310 + h) - fiber.dispersion_g652(1310 - h)) / (2 * h)
+    assert slope == pytest.approx(0.092, rel=1e-6)
+    assert fiber.dispersion_g652(1271.0, 1324.0) == pytest.approx(-5.19, abs=0.01)
+
+
+def test_cd_sign_tone_above_carrier_arrives_earlier():
+    fs, n = 400e9, 1 << 14
+    t = (np.arange(n) - n // 2) / fs
+    env = np.exp(-(t / 20e-12) ** 2)
+    for f0, sign in ((50e9, -1), (-50e9, +1)):
+        field = (env * np.exp(2j * np.pi * f0 * t)).astype(np.complex128)
+        out = fiber.apply_cd(field, fs, 17.0 * 10, 1550.0)  # anomalous, 170 ps/nm
+        p = np.abs(out) ** 2
+        centroid = (p * t).sum() / p.sum()
+        expected = fiber.beta2_s2_m(17.0, 1550.0) * 10e3 * 2 * np.pi * f0  # tau = beta2 L w
+        assert np.sign(centroid) == sign
+        assert centroid == pytest.approx(expected, rel=0.02)
+
+
+def test_cd_is_all_pass_and_inverts():
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((2, 4096)) + 1j * rng.standard_normal((2, 4096))).astype(np.complex64)
+    y = fiber.apply_cd(x, 100e9, 300.0, 1550.0)
+    assert y.dtype == np.complex64
+    assert np.allclose(np.sum(np.abs(y) ** 2), np.sum(np.abs(x) ** 2), rtol=1e-4)
+    assert np.allclose(fiber.apply_cd(y, 100e9, -300.0, 1550.0), x, atol=1e-4)
+
+
+@pytest.mark.parametrize("alpha", [0.0, -0.7])
+def test_power_fading_from_field_propagation(alpha):
+    """Small-signal IM through CD + square law: tone gains follow sqrt(1+a^2) cos(theta + atan a)."""
+    fs, n = 256e9, 1 << 14
+    cd, lam = 17.0 * 20, 1550.0
+    k = np.arange(5, 1900, 37)            # tone bins, distinct and not harmonically related
+    freqs = k * fs / n
+    t = np.arange(n) / fs
+    phases = np.random.default_rng(1).uniform(0, 2 * np.pi, k.size)
+    drive = (0.002 * np.cos(2 * np.pi * freqs[:, None] * t + phases[:, None])).sum(0)
+    field = modulators.modulate_eml(drive[None, :], 3.0, alpha) if alpha else \
+        modulators.modulate_intensity(drive[None, :], 3.0)
+    p0 = photodiode.photodetect(field)[0]
+    p1 = photodiode.photodetect(fiber.apply_cd(field, fs, cd, lam))[0]
+    h = (np.fft.rfft(p1)[k] / np.fft.rfft(p0)[k]).real
+    theory = fiber.power_fading_response(freqs, cd, lam, alpha)
+    assert np.max(np.abs(h - theory)) < 0.01
+    nulls = fiber.fading_nulls_hz(cd, lam, 2)
+    if alpha == 0:  # the measured response changes sign at the predicted nulls
+        for f in nulls[nulls < freqs[-1]]:
+            i = np.searchsorted(freqs, f)
+            assert h[i - 1] * h[i] < 0
+
+
+# ----------------------------------------------------------------------------- filters
+@pytest.mark.parametrize("kind", ["bessel", "butterworth", "gaussian"])
+def test_lowpass_3db_and_no_delay(kind):
+    h = filters.lowpass_response(np.array([0.0, 20e9]), 20e9, kind)
+    assert abs(h[0]) == pytest.approx(1.0)
+    assert abs(h[1]) ** 2 == pytest.approx(0.5, rel=1e-6)
+    # DC group delay removed: an impulse response centred at 0 (circularly)
+    n, fs = 4096, 320e9
+    x = np.zeros(n); x[0] = 1.0
+    y = filters.lowpass(x[None, :], fs, 20e9, kind)[0]
+    tt = np.where(np.arange(n) < n // 2, np.arange(n), np.arange(n) - n)
+    assert abs((y * tt).sum() / y.sum()) < 0.05
+
+
+def test_noise_bandwidth_of_brickwall_and_bad_kind():
+    assert filters.noise_bandwidth_hz(100e9, 1000, 20e9, "brickwall") == pytest.approx(20e9, rel=0.01)
+    with pytest.raises(ValueError, match="kind"):
+        filters.lowpass_response([0.0], 1e9, "chebyshev")
+    with pytest.raises(ValueError, match="bandwidth_hz"):
+        filters.lowpass_response([0.0], -1.0)
+
+
+# ----------------------------------------------------------------------------- transmitter
+def test_pam_levels_and_extinction_ratio():
+    assert np.allclose(modulators.pam_drive_levels(4), [-1, -1 / 3, 1 / 3, 1])
+    lv = modulators.pam_drive_levels(4, 0.5)
+    assert (lv[2] - lv[1]) / (lv[1] - lv[0]) == pytest.approx(0.5)
+    p = modulators.power_waveform(np.array([-1.0, 1.0]), 6.0)
+    assert 10 * np.log10(p[1] / p[0]) == pytest.approx(6.0)
+    with pytest.raises(ValueError, match="middle_eye_ratio"):
+        modulators.pam_drive_levels(8, 0.5)
+
+
+def test_mzm_sine_law_and_eml_chirp():
+    v = np.linspace(-1, 1, 5)[None, :]
+    e = modulators.modulate_mzm(v, 0.5, 1.0)
+    ref = np.sin(np.pi / 2 * (0.5 + 0.5 * v))
+    assert np.allclose(e / e[0, -1], ref / ref[0, -1])
+    e = modulators.modulate_eml(v, 5.0, 2.0)
+    p = np.abs(e) ** 2
+    assert np.allclose(np.angle(e), 1.0 * np.log(p / p.mean() * p.mean()) - 1.0 * np.log(p[0, 2]) + np.angle(e[0, 2]))
+    assert np.mean(p) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="mzm_bias"):
+        modulators.modulate_mzm(v, 1.5)
+
+
+def test_rin_and_receiver_noise_variance():
+    stream = NormalStream(BE, (3, 4))
+    f = np.ones((4, 1 << 16), dtype=np.complex64)
+    out = lasers.add_rin(f, -130.0, 100e9, stream)
+    rel = np.abs(out) ** 2 - 1
+    assert rel.var() == pytest.approx(10 ** -13 * 50e9, rel=0.02)
+    i = np.full((4, 1 << 16), 1e-3)
+    y = photodiode.add_receiver_noise(i, 100e9, 20.0, True, stream)
+    assert y.var() == pytest.approx(((20e-12) ** 2 + 2 * photodiode.Q_E * 1e-3) * 50e9, rel=0.02)
+
+
+def test_normal_stream_continues_and_matches_kernel():
+    s = NormalStream(BE, (7, 9))
+    a, b = s.standard_normal((3, 5), np.float64), s.standard_normal(6, np.float64)
+    whole = BE.ops.normal(16 + 6, np.float64, (7, 9))
+    assert np.array_equal(a.ravel(), whole[:15]) and np.array_equal(b, whole[16:22])
+
+
+def test_quantize():
+    x = np.linspace(-2, 2, 1001)
+    q = adc.quantize(x, 3, 1.0)
+    assert len(np.unique(q)) == 8 and q.min() == pytest.approx(-0.875) and q.max() == pytest.approx(0.875)
+    assert np.max(np.abs(q - x)[np.abs(x) < 1]) <= 0.125 + 1e-12
+    with pytest.raises(ValueError, match="adc_bits"):
+        adc.quantize(x, 0, 1.0)
+
+
+@pytest.mark.parametrize("order", sorted(POLYNOMIALS)[:5])
+def test_prbs_period_and_balance(order):
+    p = (1 << order) - 1
+    s = prbs(order, 2 * p)
+    assert np.array_equal(s[:p], s[p:]) and int(s[:p].sum()) == 1 << (order - 1)
+    for d in (1, 2, 3, 7):  # no shorter period among small shifts
+        assert not np.array_equal(s[:p - d], s[d:p])
+    assert set(np.unique(prbs_q(order, 100))) <= {0, 1, 2, 3}
+
+
+# ----------------------------------------------------------------------------- the link
+@pytest.mark.parametrize("rop", [-15.5, -13.5, -12.0])
+def test_thermal_noise_ber_matches_closed_form(rop):
+    lk = ImddLink(length_km=0.0, rx_filter="matched", shot_noise=False, equalizer="none", rop_dbm=rop,
+                  rin_db_hz=0.0, precision="double")
+    theory = lk.theory_ber()
+    c = ImddLink.run_batch(lk, BE, np.random.SeedSequence(11), int(min(4e6, 3000 / theory / 2)))
+    lo, hi = ber_interval(c.bit_errors, c.bits, 0.999)
+    assert c.bit_errors > 300
+    assert lo <= theory <= hi, (c.bit_errors / c.bits, theory)
+
+
+def test_theory_only_for_ideal_links():
+    assert ImddLink(length_km=0.0, rx_filter="matched", shot_noise=False, equalizer="none").theory_ber() is not None
+    assert ImddLink().theory_ber() is None
+
+
+def test_ffe_lowers_ber_on_bandwidth_limited_link():
+    common = dict(rop_dbm=-8.0, driver_bandwidth_ghz=20.0, tia_bandwidth_ghz=20.0, length_km=0.5)
+    raw = ImddLink(equalizer="none", **common).run_batch(BE, np.random.SeedSequence(2), 1 << 17)
+    ffe = ImddLink(equalizer="ffe", **common).run_batch(BE, np.random.SeedSequence(2), 1 << 17)
+    assert raw.bit_errors / raw.bits > 1e-2
+    assert ffe.bit_errors / ffe.bits < 1e-3 * raw.bit_errors / raw.bits
+
+
+def test_mlse_beats_ffe_under_strong_isi():
+    common = dict(rop_dbm=-6.0, driver_bandwidth_ghz=9.0, tia_bandwidth_ghz=30.0, length_km=0.5,
+                  eq_method="ls")
+    ffe = ImddLink(equalizer="ffe", **common).run_batch(BE, np.random.SeedSequence(3), 1 << 17)
+    mlse = ImddLink(equalizer="mlse", **common).run_batch(BE, np.random.SeedSequence(3), 1 << 17)
+    assert ffe.bit_errors > 1000
+    assert mlse.bit_errors < 0.1 * ffe.bit_errors
+
+
+def test_dfe_error_propagation_shows_in_bursts():
+    common = dict(rop_dbm=-11.0, driver_bandwidth_ghz=15.0, tia_bandwidth_ghz=20.0, length_km=0.5)
+    ffe = ImddLink(equalizer="ffe", **common).run_batch(BE, np.random.SeedSequence(4), 1 << 17)
+    dfe = ImddLink(equalizer="dfe", dfe_taps=2, **common).run_batch(BE, np.random.SeedSequence(4), 1 << 17)
+    def multi(c):
+        b = np.array(c.histograms["error_bursts"])
+        return b[1:].sum() / b.sum()
+    assert dfe.symbol_errors > 100 and ffe.symbol_errors > 100
+    assert multi(dfe) > 2 * multi(ffe)
+
+
+def test_histograms_are_consistent_with_the_error_pattern():
+    rng = np.random.default_rng(5)
+    err = (rng.random((3, 5440 * 2 + 100)) < 0.01).astype(np.uint8) * rng.integers(1, 4, (3, 5440 * 2 + 100))
+    err = err.astype(np.uint8)
+    c = count_imdd_errors(err, 2, 2)
+    kp4 = np.array(c.histograms["kp4_symbol_errors"])
+    assert kp4.sum() == 3 * 4  # 2 groups of 2 codewords per row (5440 PAM4 symbols per group)
+    # NumPy recount: line bits -> 10-bit symbols -> round-robin codewords
+    bits = ((err[..., None] >> np.array([1, 0])) & 1).reshape(3, -1)[:, :2 * 10 * 544 * 2]
+    per = bits.reshape(3, 2, 544, 2, 10).any(-1).sum(2).ravel()
+    assert np.array_equal(np.bincount(per, minlength=41)[:41], kp4)
+    bursts = burst_histogram(np.array([[1, 1, 0, 1, 0, 0, 1, 1, 1]], dtype=bool))
+    assert bursts[0] == 1 and bursts[1] == 1 and bursts[2] == 1 and bursts.sum() == 3
+    assert c.bit_errors == int(sum(bin(v).count("1") for v in err.ravel()))
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(length_km=-1.0), "length_km"), (dict(rop_dbm=float("nan")), "rop_dbm"),
+    (dict(ffe_taps=0), "ffe_taps"), (dict(equalizer="zf"), "equalizer"),
+    (dict(dispersion_ps_nm_km="steep"), "dispersion_ps_nm_km"), (dict(rin_db_hz=-20.0), "rin_db_hz"),
+    (dict(ffe_sps=2, sps=1), "ffe_sps"),
+])
+def test_bad_parameters(bad, match):
+    with pytest.raises(ValueError, match=match):
+        ImddLink(**bad)
+
+
+def test_presets_build_and_reject_bad_values():
+    for name in ("400g-dr4", "400g-fr4", "400g-lr4", "800g-fr4", "pam4-cband", "imdd-pam4"):
+        p = load_preset(name)
+        assert p.threshold_ber == 2.4e-4
+        p.build()
+    fr4 = load_preset("400g-fr4").build()
+    assert fr4.wavelength_nm == 1271.0 and fr4.cd_ps_nm == pytest.approx(-10.38, abs=0.01)
+    assert load_preset("800g-fr4").build().kp4_ways == 4
+    with pytest.raises(PresetError, match="length_km"):
+        load_preset("400g-fr4").build(length_km=-2)
+    with pytest.raises(PresetError, match="equalizer"):
+        load_preset("400g-fr4").build(equalizer="zf")
+    with pytest.raises(PresetError, match="symbol_rate_gbd"):
+        load_preset("400g-fr4").build(symbol_rate_gbd=10)
