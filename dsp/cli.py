@@ -106,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--plot", metavar="FILE.png", default=None, help="plot BER vs the swept key")
     b.add_argument("--resume", action="store_true", help="reuse the finished points of --out")
     b.add_argument("--json", action="store_true", help="print one JSON array of points to stdout")
+    e = sub.add_parser("eye", help="eye diagrams and level histograms of an IM/DD preset (one frame)")
+    e.add_argument("preset", help="an IM/DD preset name or .toml file")
+    e.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a parameter (repeatable)")
+    e.add_argument("--seed", type=int, default=0, help="seed, a non-negative integer (default 0)")
+    e.add_argument("--out", metavar="FILE.png", required=True, help="image file to write")
     return ap
 
 
@@ -172,9 +178,35 @@ def cmd_ber(args, out) -> int:
         print(json.dumps(result.to_dicts()), file=out)
     else:
         print(result.table(), file=out)
+        threshold = result.settings.get("threshold_ber")
+        if threshold is not None and len(result.swept_keys) == 1:
+            key = result.swept_keys[0]
+            cross = result.threshold_crossing()
+            if cross is None:
+                print(f"BER threshold {threshold:g}: not crossed within the swept {key} range", file=out)
+            else:
+                conf = result.settings.get("confidence", 0.95)
+                print(f"BER threshold {threshold:g} crossed at {key} = {cross[0]:.3f} "
+                      f"({conf:.0%} interval {cross[1]:.3f} .. {cross[2]:.3f})", file=out)
         for what, path in (("results", args.out), ("plot", args.plot)):
             if path:
                 print(f"{what}: {path}", file=out)
+    return 0
+
+
+def cmd_eye(args, out) -> int:
+    from dsp.sim.plot import plot_eye
+    from dsp.sim.presets import load_preset
+
+    preset = load_preset(args.preset)
+    params = dict(parse_assignment(s, "--set") for s in args.sets)
+    if args.seed < 0:
+        raise CliError(f"--seed must be a non-negative integer (got {args.seed})")
+    link = preset.build(**params)
+    if not hasattr(link, "trace"):
+        raise CliError(f"preset {preset.name!r} is not an IM/DD link (link type {preset.link!r}); eye needs one")
+    plot_eye(link.trace(1, args.seed), args.out)
+    print(f"eye: {args.out}", file=out)
     return 0
 
 
@@ -189,6 +221,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "presets":
             return cmd_presets(sys.stdout)
+        if args.command == "eye":
+            return cmd_eye(args, sys.stdout)
         return cmd_ber(args, sys.stdout)
     except (CliError, PresetError, BackendError, ValueError, RuntimeError, OSError) as exc:
         print(f"dci-dsp: error: {exc}", file=sys.stderr)

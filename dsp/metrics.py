@@ -160,3 +160,41 @@ def count_errors(y, labels, const, backend=None, threads: int | None = None):
         real = y if y.dtype in (xp.float32, xp.float64) else y.astype(xp.float64)
     return be.ops.slice_count(real, labels.astype(xp.uint8), const.axes, const.levels,
                               const.bits_per_axis, 1.0 / (2.0 * const.d), threads)
+
+
+def _cross(x, y, target):
+    """First x where the piecewise-linear y(x) crosses target, or None."""
+    for i in range(len(x) - 1):
+        y0, y1 = y[i], y[i + 1]
+        if (y0 - target) * (y1 - target) <= 0 and y0 != y1:
+            return x[i] + (target - y0) * (x[i + 1] - x[i]) / (y1 - y0)
+    return None
+
+
+def threshold_crossing(x, ber, ber_low, ber_high, threshold: float):
+    """Where a BER curve crosses ``threshold``: ``(value, low, high)`` or None when not bracketed.
+
+    ``x`` is the swept quantity (e.g. ROP in dBm or OSNR in dB), sorted here. log10 BER is
+    interpolated linearly between adjacent points; ``low``/``high`` are where the lower and upper
+    confidence bounds cross (points with a zero bound are left out of that bound's curve), so they
+    bracket the crossing of the true curve at the points' confidence, up to interpolation error.
+    """
+    if not (0 < threshold < 0.5):
+        raise ValueError(f"threshold must be in (0, 0.5) (got {threshold!r})")
+    order = np.argsort(np.asarray(x, dtype=float))
+    xs = np.asarray(x, dtype=float)[order]
+    t = math.log10(threshold)
+
+    def curve(v):
+        v = np.asarray(v, dtype=float)[order]
+        keep = v > 0
+        return _cross(xs[keep], np.log10(v[keep]), t)
+
+    mid = curve(ber)
+    if mid is None:
+        return None
+    a, b = curve(ber_low), curve(ber_high)
+    bounds = [v for v in (a, b) if v is not None]
+    lo = min(bounds + [mid])
+    hi = max(bounds + [mid])
+    return float(mid), float(lo), float(hi)

@@ -242,3 +242,50 @@ def test_presets_build_and_reject_bad_values():
         load_preset("400g-fr4").build(equalizer="zf")
     with pytest.raises(PresetError, match="symbol_rate_gbd"):
         load_preset("400g-fr4").build(symbol_rate_gbd=10)
+
+
+# ----------------------------------------------------------------------------- sensitivity, plots, CLI
+def test_threshold_crossing_interpolates_log_ber():
+    from dsp.metrics import threshold_crossing
+
+    x = [-12.0, -11.0, -10.0]
+    ber = [1e-2, 1e-3, 1e-5]
+    v, lo, hi = threshold_crossing(x, ber, [b / 2 for b in ber], [b * 2 for b in ber], 1e-4)
+    assert v == pytest.approx(-10.5)  # halfway in log10 between 1e-3 and 1e-5
+    assert lo < v < hi
+    assert threshold_crossing(x, ber, ber, ber, 0.3) is None
+    with pytest.raises(ValueError, match="threshold"):
+        threshold_crossing(x, ber, ber, ber, 0.7)
+
+
+def test_sensitivity_from_a_rop_sweep():
+    from dsp.sim.engine import simulate_ber
+
+    r = simulate_ber("400g-fr4", {"rop_dbm": [-12.0, -11.0, -10.0, -9.0]}, target_errors=200, max_bits=4_000_000,
+                     seed=1, workers=1)
+    v, lo, hi = r.threshold_crossing()
+    assert -11.0 < lo <= v <= hi < -9.0
+    hist = r.points[0].histograms
+    assert sum(hist["kp4_symbol_errors"]) > 0 and len(hist["error_bursts"]) == 32
+
+
+def test_eye_plot_and_trace(tmp_path):
+    pytest.importorskip("matplotlib")
+    from dsp.sim.plot import plot_eye
+
+    link = load_preset("400g-fr4").build(rop_dbm=-9.0, frame_symbols=8192, n_train=2048)
+    tr = link.trace(1, seed=2)
+    assert {"aligned", "eq_input", "z", "weights", "decided", "labels"} <= set(tr)
+    errors = (tr["decided"][:, 2048:] != tr["labels"][:, 2048:]).mean()
+    assert errors < 1e-2
+    plot_eye(tr, tmp_path / "eye.png")
+    assert (tmp_path / "eye.png").stat().st_size > 10_000
+
+
+def test_cli_eye_and_sensitivity_line(tmp_path):
+    pytest.importorskip("matplotlib")
+    from dsp.cli import main
+
+    assert main(["eye", "400g-dr4", "--set", "frame_symbols=8192", "--set", "n_train=1024",
+                 "--out", str(tmp_path / "e.png")]) == 0
+    assert main(["eye", "awgn-pam4", "--out", str(tmp_path / "x.png")]) == 2

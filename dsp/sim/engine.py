@@ -123,6 +123,26 @@ class BERResult:
     def column(self, name: str) -> np.ndarray:
         return np.array([p.to_dict()[name] for p in self.points], dtype=float)
 
+    def threshold_crossing(self, threshold: float | None = None):
+        """Where BER crosses ``threshold`` (default: the preset's ``threshold_ber``) along the swept key.
+
+        Needs exactly one swept key. Interpolates log10(BER) linearly between the bracketing points
+        (:func:`dsp.metrics.threshold_crossing`); the interval is where the upper and lower
+        confidence bounds cross it. Returns ``(value, low, high)``, or None when no pair of
+        adjacent points brackets the threshold.
+        """
+        from dsp.metrics import threshold_crossing
+
+        threshold = self.settings.get("threshold_ber") if threshold is None else threshold
+        if threshold is None:
+            raise ValueError("threshold must be given: the preset has no threshold_ber")
+        if len(self.swept_keys) != 1:
+            raise ValueError(f"a threshold crossing needs exactly one swept key (got {list(self.swept_keys)})")
+        key = self.swept_keys[0]
+        pts = [p for p in self.points if isinstance(p.swept[key], (int, float))]
+        return threshold_crossing([p.swept[key] for p in pts], [p.ber for p in pts], [p.ber_low for p in pts],
+                                  [p.ber_high for p in pts], threshold)
+
     def table(self) -> str:
         """A readable fixed-width table."""
         head = [*self.swept_keys, "BER", "95% low" if self.settings.get("confidence", 0.95) == 0.95 else "low",
@@ -325,6 +345,8 @@ def simulate_ber(link, sweep: dict | None = None, *, params: dict | None = None,
 
     columns = [*swept_keys, *ROW_COLUMNS]
     settings = dict(seed=seed, backend=be.name, ber_floor=ber_floor, confidence=confidence, interval=interval, **cfg)
+    if preset is not None and preset.threshold_ber is not None:
+        settings["threshold_ber"] = preset.threshold_ber
     store = None
     if out is not None:
         from dsp.sim.store import ResultStore

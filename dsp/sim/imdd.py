@@ -309,11 +309,13 @@ class ImddLink(Link):
             i = adc.quantize(i / rms, self.adc_bits, self.adc_clip) * rms
         return i
 
-    def receive(self, y, ref_levels):
+    def receive(self, y, ref_levels, trace: dict | None = None):
         """Level indices (uint8, 0..m-1 by increasing level) decided from ``y`` (rows, n*sps).
 
         ``ref_levels``: the transmitted levels (rows, n) in the constellation's units; the first
-        ``n_train`` are the training symbols.
+        ``n_train`` are the training symbols. A ``trace`` dict, when given, receives the
+        intermediate signals: ``aligned`` (rows, n*sps), ``eq_input`` (what the equalizer saw, at
+        ``ffe_sps``), ``z`` (the decision variable per symbol) and ``weights`` (FFE taps).
         """
         from dsp.rx import sync
 
@@ -329,8 +331,12 @@ class ImddLink(Link):
         start = delay * sps + phase
         y = y[rows, (xp.arange(n * sps)[None, :] + start[:, None]) % (n * sps)]
         levels = self._levels()
+        if trace is not None:
+            trace["aligned"] = y
         if self.equalizer == "none":
             z = self._agc(y[:, ::sps], ref_levels)
+            if trace is not None:
+                trace.update(z=z, eq_input=self._agc(y, xp.repeat(ref_levels, sps, axis=-1)))
             return _nearest(z, xp.asarray(levels))
         from dsp.rx import equalizers as eq
 
@@ -338,15 +344,21 @@ class ImddLink(Link):
         yq = xp.ascontiguousarray(self._agc_scale(yq, ref_levels, self.ffe_sps))
         ref = xp.ascontiguousarray(ref_levels.astype(yq.dtype))
         mu = self.mu or None
+        if trace is not None:
+            trace["eq_input"] = yq
         if self.equalizer == "ffe":
             kw = {} if mu is None else {"mu": mu}
             r = eq.ffe(yq, ref, taps=self.ffe_taps, sps=self.ffe_sps, n_train=self.n_train,
                        method=self.eq_method, levels=self.m, **kw)
+            if trace is not None:
+                trace.update(z=r.z, weights=r.weights)
             return _nearest(r.z, xp.asarray(levels))
         if self.equalizer == "dfe":
             kw = {} if mu is None else {"mu": mu}
             r = eq.dfe(yq, ref, ff_taps=self.ffe_taps, fb_taps=self.dfe_taps, sps=self.ffe_sps,
                        n_train=self.n_train, levels=self.m, **kw)
+            if trace is not None:
+                trace.update(z=r.z, weights=r.ff_weights)
             return r.decisions
         # MLSE: an FFE shapes the channel into the short partial response 1 + mlse_alpha D (noise
         # stays nearly white), then the Viterbi detector learns that response (memory + 1 taps and
@@ -354,6 +366,8 @@ class ImddLink(Link):
         kw = {} if mu is None else {"mu": mu}
         r = eq.ffe(yq, ref, taps=self.ffe_taps, sps=self.ffe_sps, n_train=self.n_train, method=self.eq_method,
                    levels=self.m, target=(1.0, self.mlse_alpha), **kw)
+        if trace is not None:
+            trace.update(z=r.z, weights=r.weights)
         return eq.mlse(xp.ascontiguousarray(r.z), ref, memory=self.mlse_memory, n_train=self.n_train,
                        levels=self.m)
 
@@ -378,6 +392,29 @@ class ImddLink(Link):
         y = y - y.mean(axis=-1, keepdims=True)
         rms = xp.sqrt((y[:, ::sps] ** 2).mean(axis=-1, keepdims=True))
         return y * (xp.sqrt((ref ** 2).mean(axis=-1, keepdims=True)) / rms).astype(y.dtype)
+
+    def trace(self, n_frames: int = 1, seed: int = 0) -> dict:
+        """Run ``n_frames`` frames on the CPU and return the signals of every receiver stage.
+
+        Keys: ``labels`` and ``decided`` (level indices), ``ref`` (transmitted levels), ``aligned``,
+        ``eq_input``, ``z``, ``weights`` (see :meth:`receive`), and ``link`` (self). For eye
+        diagrams and level histograms (:func:`dsp.sim.plot.plot_eye`).
+        """
+        from dsp.backend import get_backend
+        from dsp.channel import NormalStream
+
+        be = get_backend("cpu")
+        ss = np.random.SeedSequence(int(seed))
+        key = ss.generate_state(4, np.uint32)
+        labels = np.random.Generator(np.random.Philox(key=int(key[2]) | int(key[3]) << 32)).integers(
+            0, self.m, size=(int(n_frames), self.frame_symbols), dtype=np.uint8)
+        normal = NormalStream(be, key[:2])
+        y = self.detect(self.propagate(self.transmit(labels, normal)), normal)
+        inv = _inverse_gray(self.m)
+        ref = self._levels()[inv].astype(self._rtype())[labels]
+        out: dict = {"link": self, "labels": inv[labels], "ref": ref}
+        out["decided"] = self.receive(y, ref, out)
+        return out
 
     # ------------------------------------------------------------------ the batch
     def run_batch(self, backend, seed_seq, n_symbols, threads=None) -> Counts:

@@ -59,6 +59,13 @@ def plot_ber(result, path=None, ax=None):
         if all(p.theory_ber is not None for p in pts):
             xs, th = _theory_curve(result.preset, pts[0].params, x_key, x, [p.theory_ber for p in pts])
             ax.plot(xs, th, "-", color=line[0].get_color(), alpha=0.6, label=f"theory {label}".strip())
+    threshold = result.settings.get("threshold_ber")
+    if threshold is not None:
+        ax.axhline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold:g}")
+        if len(result.swept_keys) == 1:
+            cross = result.threshold_crossing()
+            if cross is not None:
+                ax.axvline(cross[0], color="k", ls=":", lw=1, label=f"{x_key} = {cross[0]:.2f} at threshold")
     ax.set_yscale("log")
     ax.set_xlabel(x_key)
     ax.set_ylabel("BER")
@@ -71,3 +78,71 @@ def plot_ber(result, path=None, ax=None):
     if own and path is not None:
         plt.close(ax.figure)
     return ax
+
+
+def _oversample(y, factor):
+    """Band-limited (FFT) interpolation of periodic rows by an integer factor."""
+    n = y.shape[-1]
+    spec = np.fft.rfft(y, axis=-1)
+    out = np.zeros((*y.shape[:-1], n * factor // 2 + 1), dtype=complex)
+    out[..., :spec.shape[-1]] = spec
+    return np.fft.irfft(out, n=n * factor, axis=-1) * factor
+
+
+def _eye(ax, wave, per_symbol, title, levels):
+    """2-UI eye of a periodic waveform sampled ``per_symbol`` times per symbol, as a density image."""
+    n_ui = 2
+    span = n_ui * per_symbol
+    w = np.roll(wave, per_symbol // 2, axis=-1)  # put the sampling instant in the middle of each UI
+    w = w[..., : w.shape[-1] // span * span].reshape(-1, span)
+    t = np.tile(np.arange(span) / per_symbol, w.shape[0])
+    lim = 1.6 * np.max(np.abs(levels))
+    h, xe, ye = np.histogram2d(t, w.ravel(), bins=(span, 200), range=((0, n_ui), (-lim, lim)))
+    ax.imshow(np.log1p(h.T), origin="lower", aspect="auto", extent=(0, n_ui, -lim, lim), cmap="magma")
+    for v in levels:
+        ax.axhline(v, color="w", lw=0.5, alpha=0.5)
+    ax.set_xlabel("time (UI)")
+    ax.set_title(title, fontsize="small")
+
+
+def plot_eye(trace: dict, path=None, max_symbols: int = 20000):
+    """Eye diagrams before and after equalization and level histograms of an IM/DD trace.
+
+    ``trace`` comes from :meth:`dsp.sim.imdd.ImddLink.trace`. Panels: the eye of the received,
+    normalised waveform (band-limited interpolation to 32 samples per symbol); the eye after the
+    FFE (its taps applied to that waveform; the DFE's feedback is not shown), when the equalizer
+    has one; and histograms of the decision variable per transmitted level (after training).
+    Returns the Figure; writes ``path`` when given.
+    """
+    plt = _pyplot()
+    link = trace["link"]
+    levels = link._levels()
+    per = 32
+    nt = link.n_train
+    xin = np.asarray(trace["eq_input"], dtype=float)[:1]
+    in_sps = xin.shape[-1] // trace["ref"].shape[-1]
+    n_sym = min(max_symbols, trace["ref"].shape[-1] - nt)
+    wave = _oversample(xin, per // in_sps)
+    has_ffe = trace.get("weights") is not None
+    fig, axes = plt.subplots(1, 3 if has_ffe else 2, figsize=(13 if has_ffe else 9, 4), layout="constrained")
+    seg = slice(nt * per, (nt + n_sym) * per)
+    _eye(axes[0], wave[0, seg], per, f"received ({link.rx_filter} filter, normalised)", levels)
+    if has_ffe:
+        w = np.asarray(trace["weights"], dtype=float)[0]
+        c, step = len(w) // 2, per // link.ffe_sps
+        eq = sum(w[j] * np.roll(wave[0], -(c - j) * step) for j in range(len(w)))
+        _eye(axes[1], eq[seg], per, f"after {link.equalizer.upper()} ({len(w)} taps)", levels)
+    ax = axes[-1]
+    z = np.asarray(trace["z"], dtype=float)[:, nt:].ravel()
+    lab = np.asarray(trace["labels"])[:, nt:].ravel()
+    lim = 1.6 * np.max(np.abs(levels))
+    for k in range(len(levels)):
+        ax.hist(z[lab == k], bins=150, range=(-lim, lim), histtype="step", label=f"level {k}")
+    ax.set_yscale("log")
+    ax.set_xlabel("decision variable")
+    ax.set_title("level histograms" + (" (FFE output)" if has_ffe else ""), fontsize="small")
+    ax.legend(fontsize="x-small")
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig
