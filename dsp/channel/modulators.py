@@ -72,7 +72,9 @@ def power_waveform(drive, extinction_ratio_db: float):
 def modulate_intensity(drive, extinction_ratio_db: float):
     """Chirp-free field sqrt(P) of an ideal intensity modulator (see module doc); unit mean power."""
     xp = _xp(drive)
-    return _unit_power(xp.sqrt(power_waveform(drive, extinction_ratio_db)).astype(_ctype(drive)), xp)
+    p = power_waveform(drive, extinction_ratio_db)
+    p *= (1.0 / p.mean(axis=-1, keepdims=True)).astype(p.dtype)
+    return xp.sqrt(p).astype(_ctype(drive))
 
 
 def modulate_mzm(drive, bias: float = 0.5, swing: float = 0.6):
@@ -87,8 +89,9 @@ def modulate_mzm(drive, bias: float = 0.5, swing: float = 0.6):
         raise ValueError(f"mzm_swing must be in (0, 2] (peak-to-peak, V_pi units) (got {swing!r})")
     xp = _xp(drive)
     t = drive.dtype.type
-    u = t(b) + t(s / 2.0) * drive
-    return _unit_power(xp.sin(t(math.pi / 2.0) * u).astype(_ctype(drive)), xp)
+    e = xp.sin(t(math.pi / 2.0) * (t(b) + t(s / 2.0) * drive))
+    e *= (1.0 / xp.sqrt((e * e).mean(axis=-1, keepdims=True))).astype(e.dtype)
+    return e.astype(_ctype(drive))
 
 
 def modulate_eml(drive, extinction_ratio_db: float, alpha: float):
