@@ -28,11 +28,11 @@ if command -v nvcc >/dev/null 2>&1; then
   done
 fi
 
-timeout 240 python -m pytest tests -m gpu -q -rs -p no:cacheprovider 2>&1 | tee /tmp/gpu_check_tests.txt
+timeout 150 python -m pytest tests -m gpu -q -rs -p no:cacheprovider 2>&1 | tee /tmp/gpu_check_tests.txt
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 grep -q "skipped" /tmp/gpu_check_tests.txt && { echo "gpu_check: some GPU tests skipped"; status=1; }
 
-timeout 180 python -m pytest benchmarks --benchmark-only -q -s -p no:cacheprovider \
-  --benchmark-columns=min,median,rounds 2>&1 | grep -E "M(bit|symbol)/s|passed|failed|Error"
+timeout 300 python -m pytest benchmarks --benchmark-only -q -s -p no:cacheprovider \
+  --benchmark-columns=min,median,rounds 2>&1 | grep -E "[MG] ?(bit|symbol|sample|b)s?/s|passed|failed|Error"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 exit $status
