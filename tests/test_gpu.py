@@ -63,3 +63,25 @@ def test_simulate_ber_gpu_equals_cpu():
     c = simulate_ber("awgn-qam", backend="cpu", **kw)
     assert all(p.backend == "gpu" for p in g.points)
     assert [(p.bit_errors, p.bits) for p in g.points] == [(p.bit_errors, p.bits) for p in c.points]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_normal_noise_gpu_equals_cpu(backends, dtype):
+    cpu, gpu = backends
+    a = gpu.ops.normal(100_001, dtype, (3, 4), 17).get()
+    b = cpu.ops.normal(100_001, dtype, (3, 4), 17)
+    tol = 0 if dtype == np.float32 else 1e-12  # double Box-Muller uses libm vs CUDA log/cos
+    assert np.allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("equalizer", ["none", "ffe", "dfe", "mlse"])
+def test_imdd_link_gpu_matches_cpu(backends, equalizer):
+    """Same labels and noise on both (Philox); FFT rounding may flip a few threshold decisions."""
+    from dsp.sim.presets import load_preset
+
+    cpu, gpu = backends
+    link = load_preset("400g-fr4").build(rop_dbm=-10.5, equalizer=equalizer)
+    a = link.run_batch(cpu, np.random.SeedSequence(5), 1 << 18)
+    b = link.run_batch(gpu, np.random.SeedSequence(5), 1 << 18)
+    assert a.bits == b.bits and a.bit_errors > 50
+    assert abs(a.bit_errors - b.bit_errors) <= max(5, 0.05 * a.bit_errors)
