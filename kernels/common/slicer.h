@@ -13,6 +13,7 @@
 
 #include "dsp_common.h"
 #include "rng.h"
+#include "gauss.h"
 
 DSP_HD uint32_t dsp_gray(uint32_t k) { return k ^ (k >> 1); }
 
@@ -67,25 +68,17 @@ DSP_HD int dsp_awgn_symbol(uint64_t i, uint32_t k0, uint32_t k1, int m, int b, T
 /* Symbols first .. first+n-1 of the fused AWGN stream, on the CPU: adds their bit errors and
  * symbol errors to *bits and *symbols. The same arithmetic as dsp_awgn_symbol, staged over tiles
  * of DSP_TILE symbols so that each stage is a plain loop the compiler vectorizes. */
-#define DSP_TILE 64
+#define DSP_TILE DSP_GAUSS_TILE
 template <typename T, int AXES>
 static inline void dsp_awgn_block_axes(uint64_t first, int64_t n, uint32_t k0, uint32_t k1, int m,
                                        int b, T s, int64_t *bits, int64_t *symbols)
 {
-    uint32_t w0[DSP_TILE], w1[DSP_TILE], w2[DSP_TILE], w3[DSP_TILE];
+    uint32_t w0[DSP_TILE];
     T zc[DSP_TILE], zs[DSP_TILE];
     int64_t eb = 0, es = 0;
     for (int64_t t0 = 0; t0 < n; t0 += DSP_TILE) {
         int len = (int)((n - t0) < DSP_TILE ? (n - t0) : DSP_TILE);
-        for (int j = 0; j < len; ++j) {
-            dsp_u32x4 w = dsp_philox_item(first + (uint64_t)(t0 + j), k0, k1);
-            w0[j] = w.v[0]; w1[j] = w.v[1]; w2[j] = w.v[2]; w3[j] = w.v[3];
-        }
-        for (int j = 0; j < len; ++j) {
-            dsp_u32x4 w;
-            w.v[0] = w0[j]; w.v[1] = w1[j]; w.v[2] = w2[j]; w.v[3] = w3[j];
-            dsp_box_muller(w, &zc[j], &zs[j]);
-        }
+        dsp_gauss_tile<T>(first + (uint64_t)t0, len, k0, k1, w0, zc, zs);
         for (int j = 0; j < len; ++j) {
             int e = dsp_awgn_errors<T, AXES>(w0[j], zc[j], zs[j], m, b, s);
             eb += e;
