@@ -289,3 +289,32 @@ def test_cli_eye_and_sensitivity_line(tmp_path):
     assert main(["eye", "400g-dr4", "--set", "frame_symbols=8192", "--set", "n_train=1024",
                  "--out", str(tmp_path / "e.png")]) == 0
     assert main(["eye", "awgn-pam4", "--out", str(tmp_path / "x.png")]) == 2
+
+
+def test_kp4_post_fec_on_independent_errors_matches_binomial():
+    """Thermal noise only, no ISI: RS-symbol errors are independent, so the measured KP4 codeword
+    error rate must agree with the binomial model at the measured symbol error rate."""
+    lk = ImddLink(length_km=0.0, rx_filter="matched", shot_noise=False, equalizer="none", rop_dbm=-13.2,
+                  rin_db_hz=0.0, frame_symbols=65536)
+    c = lk.run_batch(BE, np.random.SeedSequence(9), 1 << 22)
+    m = lk.point_metrics(c, 0.999)
+    assert m["codewords"] > 1000 and 0.1 < m["fer"] < 0.9
+    assert m["fer_low"] <= m["fer_est"] <= m["fer_high"]
+    assert m["post_fec_ber_low"] <= m["post_fec_ber"] <= m["post_fec_ber_high"] < c.bit_errors / c.bits
+    assert ImddLink(fec="none").point_metrics(c) == {}
+    with pytest.raises(ValueError, match="fec"):
+        ImddLink(fec="ldpc")
+
+
+def test_post_fec_fields_in_json(tmp_path):
+    from dsp.sim.engine import PointResult, simulate_ber
+
+    r = simulate_ber("400g-dr4", {"rop_dbm": [-11.0]}, target_errors=100, max_bits=200_000, seed=2, workers=1,
+                     out=tmp_path / "r.csv")
+    d = r.points[0].to_dict()
+    assert {"fer", "fer_low", "fer_high", "post_fec_ber", "post_fec_ber_low", "post_fec_ber_high",
+            "post_fec_ber_est"} <= set(d)
+    import csv
+
+    row = next(csv.DictReader(open(tmp_path / "r.csv")))
+    assert PointResult.from_row(row).metrics == r.points[0].metrics

@@ -67,13 +67,16 @@ class PointResult:
     elapsed_s: float
     key: str = ""
     histograms: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """Plain JSON-able dict: the swept keys at top level, then the counts and BER."""
+        """Plain JSON-able dict: the swept keys at top level, then the counts and BER, then the
+        link's extra metrics (e.g. ``post_fec_ber``, ``fer``) at top level too."""
         d = {**self.swept}
         for f in dataclasses.fields(self):
-            if f.name not in ("swept",):
+            if f.name not in ("swept", "metrics"):
                 d[f.name] = getattr(self, f.name)
+        d.update(self.metrics)
         return d
 
     def to_row(self) -> dict:
@@ -81,6 +84,9 @@ class PointResult:
         row["params"] = json.dumps(self.params, sort_keys=True)
         row["swept"] = json.dumps(self.swept, sort_keys=True)
         row["histograms"] = json.dumps(self.histograms, sort_keys=True)
+        row["metrics"] = json.dumps(self.metrics, sort_keys=True)
+        for k in self.metrics:
+            row.pop(k, None)
         row["theory_ber"] = "" if self.theory_ber is None else repr(self.theory_ber)
         for k in ("ber", "ber_low", "ber_high", "ser"):
             row[k] = repr(row[k])
@@ -96,12 +102,13 @@ class PointResult:
         kw["swept"] = json.loads(row["swept"])
         kw["params"] = json.loads(row["params"])
         kw["histograms"] = json.loads(row.get("histograms") or "{}")
+        kw["metrics"] = json.loads(row.get("metrics") or "{}")
         kw["theory_ber"] = float(row["theory_ber"]) if row["theory_ber"] not in ("", None) else None
         return cls(**kw)
 
 
 ROW_COLUMNS = ["point", "ber", "ber_low", "ber_high", "bit_errors", "bits", "symbol_errors", "symbols", "ser",
-               "theory_ber", "batches", "stop", "backend", "seed", "elapsed_s", "swept", "params", "key", "histograms"]
+               "theory_ber", "batches", "stop", "backend", "seed", "elapsed_s", "swept", "params", "key", "histograms", "metrics"]
 
 
 @dataclass(frozen=True)
@@ -382,7 +389,8 @@ def simulate_ber(link, sweep: dict | None = None, *, params: dict | None = None,
         p.result = PointResult(p.index, p.swept, p.params, t.bit_errors, t.bits, t.symbol_errors, t.symbols, p.prefix,
                                t.bit_errors / t.bits, low, high, t.symbol_errors / t.symbols,
                                None if theory is None else float(theory), p.stop, be.name, seed,
-                               round(time.perf_counter() - p.started, 6), p.key, t.histograms)
+                               round(time.perf_counter() - p.started, 6), p.key, t.histograms,
+                               p.link.point_metrics(t, confidence))
         if store is not None:
             store.put(p.key, p.result.to_row(), [q.key for q in points if not q.skipped], columns)
 

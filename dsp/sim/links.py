@@ -6,7 +6,8 @@ A :class:`Link` is a picklable description (sent to worker processes and Dask wo
 - ``run_batch(backend, seed_seq, n_symbols, threads)`` -> :class:`Counts`: simulate ``n_symbols``
   symbols from the random stream of ``seed_seq`` (a ``numpy.random.SeedSequence``) and count
   errors. On the GPU only the counts cross to the host;
-- ``theory_ber()``: a closed-form reference BER, or None.
+- ``theory_ber()``: a closed-form reference BER, or None;
+- ``point_metrics(total, confidence)``: extra numbers of a finished point (post-FEC BER, ...).
 
 Link types are registered in ``LINKS`` by the name a preset's ``link`` field uses.
 """
@@ -68,6 +69,10 @@ class Link:
 
     def theory_ber(self) -> float | None:
         return None
+
+    def point_metrics(self, total: Counts, confidence: float = 0.95) -> dict:
+        """Extra plain-number results of a finished point from its summed counts (e.g. post-FEC)."""
+        return {}
 
 
 @dataclass(frozen=True)
