@@ -185,9 +185,11 @@ def test_mlse_beats_ffe_under_strong_isi():
     common = dict(rop_dbm=-6.0, driver_bandwidth_ghz=9.0, tia_bandwidth_ghz=30.0, length_km=0.5,
                   eq_method="ls")
     ffe = ImddLink(equalizer="ffe", **common).run_batch(BE, np.random.SeedSequence(3), 1 << 17)
-    mlse = ImddLink(equalizer="mlse", **common).run_batch(BE, np.random.SeedSequence(3), 1 << 17)
+    mlse = ImddLink(equalizer="mlse", mlse_alpha=0.7, **common).run_batch(BE, np.random.SeedSequence(3), 1 << 17)
+    auto = ImddLink(equalizer="mlse", **common).run_batch(BE, np.random.SeedSequence(3), 1 << 17)
     assert ffe.bit_errors > 1000
     assert mlse.bit_errors < 0.1 * ffe.bit_errors
+    assert auto.bit_errors < 0.5 * ffe.bit_errors
 
 
 def test_dfe_error_propagation_shows_in_bursts():
@@ -318,3 +320,23 @@ def test_post_fec_fields_in_json(tmp_path):
 
     row = next(csv.DictReader(open(tmp_path / "r.csv")))
     assert PointResult.from_row(row).metrics == r.points[0].metrics
+
+
+@pytest.mark.parametrize("over", [dict(modulator="mzm"), dict(modulator="eml", eml_alpha=-1.0),
+                                  dict(dac_bits=6, adc_bits=6), dict(middle_eye_ratio=0.8),
+                                  dict(ffe_sps=2), dict(dfe_taps=3, equalizer="dfe"),
+                                  dict(mlse_memory=1, equalizer="mlse"), dict(eq_method="ls")])
+def test_link_options_run_and_stay_close_to_the_default(over):
+    base = dict(rop_dbm=-11.0, length_km=2.0, wavelength_nm=1271.0, lambda0_nm=1324.0)
+    ref = ImddLink(**base).run_batch(BE, np.random.SeedSequence(6), 1 << 17)
+    c = ImddLink(**base, **over).run_batch(BE, np.random.SeedSequence(6), 1 << 17)
+    ber, ber_ref = c.bit_errors / c.bits, ref.bit_errors / ref.bits
+    assert 0 < ber_ref < 1e-2
+    assert ber < 3 * ber_ref  # a working receiver, not a broken one
+
+
+def test_coarse_adc_and_dac_cost_margin():
+    base = dict(rop_dbm=-11.0, length_km=0.5)
+    fine = ImddLink(**base).run_batch(BE, np.random.SeedSequence(8), 1 << 17)
+    coarse = ImddLink(**base, adc_bits=3, dac_bits=3).run_batch(BE, np.random.SeedSequence(8), 1 << 17)
+    assert coarse.bit_errors > 3 * fine.bit_errors + 10

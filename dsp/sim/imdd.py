@@ -118,7 +118,7 @@ class ImddLink(Link):
     ffe_sps: int = 1
     dfe_taps: int = 1
     mlse_memory: int = 2
-    mlse_alpha: float = 0.7
+    mlse_alpha: float | str = "auto"
     eq_method: str = "lms"
     mu: float = 0.0
     n_train: int = 4096
@@ -170,7 +170,12 @@ class ImddLink(Link):
             raise ValueError(f"ffe_sps ({self.ffe_sps}) must divide sps ({self.sps})")
         _int("dfe_taps", self.dfe_taps, 1, 3)
         _int("mlse_memory", self.mlse_memory, 1, 2)
-        _num("mlse_alpha", self.mlse_alpha, 0, 1)
+        if not (isinstance(self.mlse_alpha, str) and self.mlse_alpha.strip().lower() == "auto"):
+            try:
+                a = float(self.mlse_alpha)
+            except (TypeError, ValueError):
+                raise ValueError(f"mlse_alpha must be 'auto' or a number in [0, 1] (got {self.mlse_alpha!r})") from None
+            _num("mlse_alpha", a, 0, 1)
         _choice("eq_method", self.eq_method, ("lms", "ls"))
         _num("mu", self.mu, 0, 1)
         _int("frame_symbols", self.frame_symbols, 256, 1 << 22)
@@ -411,12 +416,19 @@ class ImddLink(Link):
             if trace is not None:
                 trace.update(z=r.z, weights=r.ff_weights)
             return r.decisions
-        # MLSE: an FFE shapes the channel into the short partial response 1 + mlse_alpha D (noise
-        # stays nearly white), then the Viterbi detector learns that response (memory + 1 taps and
-        # an offset, by least squares on the training symbols) and decides.
+        # MLSE: an FFE shapes the channel into the short partial response 1 + alpha D, then the
+        # Viterbi detector learns that response (memory + 1 taps and an offset, by least squares on
+        # the training symbols) and decides. alpha "auto": the channel's own first postcursor
+        # over its cursor (least squares on the raw training samples), clipped to [0, 1], so the
+        # FFE removes the ISI the MLSE is not needed for and keeps the part it handles best.
+        alpha = self.mlse_alpha
+        if isinstance(alpha, str) and alpha.strip().lower() == "auto":
+            h, _ = eq.estimate_channel(xp.ascontiguousarray(yq[:, ::self.ffe_sps]), ref, memory=1,
+                                       n_train=self.n_train)
+            alpha = float(min(max(float((h[:, 1] / h[:, 0]).mean()), 0.0), 1.0))
         kw = {} if mu is None else {"mu": mu}
         r = eq.ffe(yq, ref, taps=self.ffe_taps, sps=self.ffe_sps, n_train=self.n_train, method=self.eq_method,
-                   levels=self.m, target=(1.0, self.mlse_alpha), **kw)
+                   levels=self.m, target=(1.0, float(alpha)), **kw)
         if trace is not None:
             trace.update(z=r.z, weights=r.weights)
         return eq.mlse(xp.ascontiguousarray(r.z), ref, memory=self.mlse_memory, n_train=self.n_train,
