@@ -1,24 +1,12 @@
-"""Receiver DSP: equalizers (FFE, DFE, MLSE), synchronisation, CD compensation, carrier recovery."""
-from dsp.rx.equalizers import (
-    MAX_FB_TAPS,
-    MAX_TAPS,
-    MLSE_TRACEBACK,
-    DfeResult,
-    FfeResult,
-    dfe,
-    estimate_channel,
-    ffe,
-    mlse,
-)
+"""Receiver DSP.
 
-__all__ = [
-    "FfeResult",
-    "DfeResult",
-    "ffe",
-    "dfe",
-    "mlse",
-    "estimate_channel",
-    "MAX_TAPS",
-    "MAX_FB_TAPS",
-    "MLSE_TRACEBACK",
-]
+- :mod:`~dsp.rx.equalizers`: FFE (LMS or least squares, T or T/2), DFE, MLSE (Viterbi);
+- :mod:`~dsp.rx.sync`: sampling phase and frame synchronisation on training symbols.
+
+CD compensation, MIMO equalizers and carrier recovery arrive with the coherent links.
+"""
+from dsp.rx import equalizers, sync
+from dsp.rx.equalizers import *  # noqa: F401,F403  (the names in equalizers.__all__)
+from dsp.rx.sync import frame_delay, sampling_phase
+
+__all__ = [*equalizers.__all__, "frame_delay", "sampling_phase", "equalizers", "sync"]
