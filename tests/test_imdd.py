@@ -340,3 +340,24 @@ def test_coarse_adc_and_dac_cost_margin():
     fine = ImddLink(**base).run_batch(BE, np.random.SeedSequence(8), 1 << 17)
     coarse = ImddLink(**base, adc_bits=3, dac_bits=3).run_batch(BE, np.random.SeedSequence(8), 1 << 17)
     assert coarse.bit_errors > 3 * fine.bit_errors + 10
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 63, 16384 * 2 + 37])
+def test_fused_noise_equals_unfused(dtype, n):
+    """NormalStream's fused receiver-noise and RIN passes draw exactly the normals standard_normal would."""
+    rng = np.random.default_rng(1)
+    x = (rng.random((2, n)) * 2e-4 - 2e-5).astype(dtype)
+    a, b = 1e-12, 3e-9
+    fused = NormalStream(BE, (5, 6)).add_signal_dependent_noise(x, a, b)
+    z = NormalStream(BE, (5, 6)).standard_normal(x.shape, dtype)
+    ref = x + np.sqrt(dtype(a) + dtype(b) * np.maximum(x, 0)) * z
+    assert np.allclose(fused, ref, rtol=1e-6 if dtype == np.float32 else 1e-14, atol=0)
+    f = (rng.standard_normal((2, n)) + 1j * rng.standard_normal((2, n))).astype(
+        np.complex64 if dtype == np.float32 else np.complex128)
+    fused = NormalStream(BE, (5, 6)).scale_by_rin(f, 0.3)
+    z = NormalStream(BE, (5, 6)).standard_normal(f.shape, dtype)
+    assert np.allclose(fused, f * np.sqrt(np.maximum(1 + dtype(0.3) * z, 0)), rtol=1e-6, atol=0)
+    s = NormalStream(BE, (5, 6))
+    s.scale_by_rin(f, 0.3)  # the stream continues after a fused call
+    assert np.array_equal(s.standard_normal(4, dtype), BE.ops.normal(2 * ((f.size + 1) // 2) + 4, dtype, (5, 6))[-4:])

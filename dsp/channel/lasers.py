@@ -32,6 +32,8 @@ def add_rin(field, rin_db_hz: float, fs_hz: float, rng):
     Generator, or a :class:`dsp.channel.noise.NormalStream`).
     """
     s = rin_sigma(rin_db_hz, fs_hz)
+    if hasattr(rng, "scale_by_rin"):  # NormalStream: one fused pass
+        return rng.scale_by_rin(field, s)
     xp = array_module(field)
     rdt = np.float32 if field.dtype == np.complex64 else np.float64
     n = rng.standard_normal(field.shape, dtype=rdt)

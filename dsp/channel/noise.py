@@ -69,9 +69,43 @@ class NormalStream:
         self.backend, self.key, self.threads = backend, (int(key[0]), int(key[1])), threads
         self._pair = 0
 
+    def _advance(self, n: int) -> int:
+        first = self._pair
+        self._pair += (int(n) + 1) // 2
+        return first
+
+    def add_signal_dependent_noise(self, x, a: float, b: float):
+        """``x + sqrt(a + b * max(x, 0)) * z`` with z = ``standard_normal(x.shape)`` (x not modified).
+
+        Fused in one pass on the CPU (``kernels/cpu/noise.pyx``); the same numbers elsewhere.
+        """
+        if self.backend.name == "cpu":
+            out = np.array(x, order="C", copy=True)
+            from dsp._kernels import noise as _noise
+
+            _noise.add_signal_dependent_noise(out.reshape(-1), float(a), float(b), self._advance(out.size),
+                                              self.key[0], self.key[1], self.threads or self.backend.ops.default_threads())
+            return out
+        xp = self.backend.xp
+        z = self.standard_normal(x.shape, x.dtype)
+        t = x.dtype.type
+        return x + xp.sqrt(t(a) + t(b) * xp.maximum(x, t(0))) * z
+
+    def scale_by_rin(self, field, sigma: float):
+        """``field * sqrt(max(1 + sigma * z, 0))`` with z = ``standard_normal(field.shape)`` (real dtype)."""
+        rdt = np.float32 if field.dtype == np.complex64 else np.float64
+        if self.backend.name == "cpu":
+            out = np.array(field, order="C", copy=True)
+            from dsp._kernels import noise as _noise
+
+            _noise.scale_by_rin(out.reshape(-1).view(rdt), float(sigma), self._advance(out.size), self.key[0],
+                                self.key[1], self.threads or self.backend.ops.default_threads())
+            return out
+        xp = self.backend.xp
+        z = self.standard_normal(field.shape, rdt)
+        return field * xp.sqrt(xp.maximum(rdt(1) + rdt(sigma) * z, rdt(0)))
+
     def standard_normal(self, shape, dtype=np.float64):
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         n = int(np.prod(shape, dtype=np.int64))
-        out = self.backend.ops.normal(n, dtype, self.key, self._pair, self.threads)
-        self._pair += (n + 1) // 2
-        return out.reshape(shape)
+        return self.backend.ops.normal(n, dtype, self.key, self._advance(n), self.threads).reshape(shape)

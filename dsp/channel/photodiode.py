@@ -44,8 +44,10 @@ def add_receiver_noise(current, fs_hz: float, thermal_pa_rthz: float, shot: bool
         raise ValueError(f"thermal_pa_rthz must be finite and >= 0 (got {thermal_pa_rthz!r})")
     xp = array_module(current)
     t = current.dtype.type
-    n = rng.standard_normal(current.shape, dtype=current.dtype)
     var_th = (ith * 1e-12) ** 2 * fs / 2.0
+    if hasattr(rng, "add_signal_dependent_noise"):  # NormalStream: one fused pass
+        return rng.add_signal_dependent_noise(current, var_th, Q_E * fs if shot else 0.0)
+    n = rng.standard_normal(current.shape, dtype=current.dtype)
     if shot:
         var = t(var_th) + t(Q_E * fs) * xp.maximum(current, t(0))
         n *= xp.sqrt(var)
