@@ -165,3 +165,60 @@ def normal(n: int, dtype, key: tuple[int, int], first_pair: int = 0, threads: in
     out = np.empty(int(n), dtype=dtype)
     _noise.normal_fill(out, int(first_pair), int(key[0]), int(key[1]), threads or _DEFAULT_THREADS)
     return out
+
+
+# ------------------------------------------------------------------------------- LDPC (dsp.fec.ldpc)
+
+def _ldpc():
+    from dsp._kernels import ldpc
+
+    return ldpc
+
+
+def _ldpc_status(status: int):
+    if status == 1:
+        raise ValueError("ldpc_decode: the code has a check of degree 1 (kernel code 1)")
+    if status:
+        raise MemoryError(f"ldpc_decode: no memory for the decoder's scratch (kernel code {status})")
+
+
+def _ldpc_nonfinite(llr):
+    f, v = (int(x) for x in np.argwhere(~np.isfinite(llr))[0])
+    return ValueError(f"llr must be finite (got {float(llr[f, v])} at frame {f}, bit {v})")
+
+
+def ldpc_decode(llr, tables, max_iter: int, alpha: float, beta: float, early: bool, threads: int | None = None,
+                portable: bool = False):
+    """Layered min-sum decoding of the rows of ``llr`` (float32/float64 ``(F, n)``, C-contiguous).
+
+    ``tables``: the code's arrays (``dsp.fec.ldpc._Tables``); ``alpha``, ``beta``: check-message
+    scaling and offset (kernels/common/ldpc.h). ``portable``: run the GPU's per-frame algorithm
+    (one frame per thread, lane-major state) instead of the SIMD lanes (for tests).
+    Returns ``(bits uint8 (F, n), iterations int32 (F,), converged bool (F,))``; ValueError naming
+    the first NaN or infinity of ``llr``, if any (the kernel checks each frame as it loads it).
+    """
+    t = tables
+    frames, n = llr.shape
+    its = np.zeros(frames, dtype=np.int32)
+    conv = np.zeros(frames, dtype=np.uint8)
+    threads = threads or _DEFAULT_THREADS
+    if not frames:
+        return np.empty((0, n), dtype=np.uint8), its, conv.view(np.bool_)
+    k = _ldpc()
+    if portable:
+        if not np.isfinite(llr).all():
+            raise _ldpc_nonfinite(llr)
+        L = np.ascontiguousarray(llr.T)
+        R = np.zeros((t.col_idx.size, frames), dtype=llr.dtype)
+        _ldpc_status(k.decode_portable(L, R, its, conv, t.row_ptr, t.col_idx, int(max_iter), float(alpha),
+                                       float(beta), bool(early), threads))
+        bits = np.ascontiguousarray((L < 0).T).view(np.uint8)
+    else:
+        bits = np.empty((frames, n), dtype=np.uint8)
+        chunk = int(min(4096, max(8 * k.LANES, -(-frames // (2 * threads)))))
+        status, nonfinite = k.decode(llr, bits, its, conv, t.row_ptr, t.col_idx, int(max_iter), float(alpha),
+                                     float(beta), bool(early), threads, chunk)
+        _ldpc_status(status)
+        if nonfinite:
+            raise _ldpc_nonfinite(llr)
+    return bits, its, conv.view(np.bool_)

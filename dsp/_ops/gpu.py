@@ -224,3 +224,50 @@ def normal(n: int, dtype, key: tuple[int, int], first_pair: int = 0, threads: in
     pairs = (int(n) + 1) // 2
     fn((_grid(pairs),), (_BLOCK,), (out, cp.int64(n), cp.uint64(first_pair), cp.uint32(key[0]), cp.uint32(key[1])))
     return out
+
+
+# ------------------------------------------------------------------------------- LDPC (dsp.fec.ldpc)
+
+_LDPC_BLOCK = 128  # frames per block: one thread per frame
+_LDPC_SCRATCH_BYTES = 2 << 30  # device memory for the lane-major state of one launch (L and R)
+
+
+def _ldpc_device_tables(tables):
+    key = ("gpu", cp.cuda.Device().id)
+    d = tables.cache.get(key)
+    if d is None:
+        d = (cp.asarray(tables.row_ptr), cp.asarray(tables.col_idx))
+        tables.cache[key] = d
+    return d
+
+
+def ldpc_decode(llr, tables, max_iter: int, alpha: float, beta: float, early: bool, threads: int | None = None,
+                portable: bool = False):
+    """One thread per frame (``portable`` is the only algorithm here); see :func:`dsp._ops.cpu.ldpc_decode`."""
+    t = tables
+    llr = cp.ascontiguousarray(cp.asarray(llr))
+    frames, n = llr.shape
+    dt = llr.dtype
+    real, sfx = (cp.float32, "f32") if dt == cp.float32 else (cp.float64, "f64")
+    bits = cp.empty((frames, n), dtype=cp.uint8)
+    its = cp.zeros(frames, dtype=cp.int32)
+    conv = cp.zeros(frames, dtype=cp.uint8)
+    if frames:
+        bad = ~cp.isfinite(llr)
+        if bool(bad.any()):
+            f, v = (int(x) for x in cp.argwhere(bad)[0].get())
+            raise ValueError(f"llr must be finite (got {float(llr[f, v])} at frame {f}, bit {v})")
+        rp, ci = _ldpc_device_tables(t)
+        edges = int(t.col_idx.size)
+        chunk = max(1, min(frames, _LDPC_SCRATCH_BYTES // ((n + edges) * dt.itemsize)))
+        fn = _module("ldpc").get_function(f"ldpc_decode_{sfx}")
+        for f0 in range(0, frames, chunk):
+            f1 = min(frames, f0 + chunk)
+            cnt = f1 - f0
+            L = cp.ascontiguousarray(llr[f0:f1].T)  # lane-major: frame f in column f
+            R = cp.zeros((edges, cnt), dtype=dt)
+            fn((_rs_grid(cnt, _LDPC_BLOCK),), (_LDPC_BLOCK,),
+               (L, R, its[f0:f1], conv[f0:f1], cp.int64(cnt), cp.int32(n), cp.int32(t.m), rp, ci,
+                cp.int32(max_iter), real(alpha), real(beta), cp.int32(1 if early else 0)))
+            bits[f0:f1] = (L < 0).T
+    return bits, its, conv.view(cp.bool_)

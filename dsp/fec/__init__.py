@@ -6,11 +6,15 @@
 - :func:`symbol_errors_per_codeword` (and ``_packed``), :func:`error_histogram`: the counting path.
 - :func:`codeword_error_rate_binomial`, :func:`symbol_error_prob_from_ber`, :func:`post_fec_ber_binomial`,
   :func:`post_fec_from_histogram`: post-FEC estimates (:mod:`dsp.fec.postfec`).
+- :class:`LdpcCode`, :class:`LdpcResult`, :func:`ldpc_code`, :func:`list_ldpc_codes`, :func:`bpsk_llr`:
+  LDPC codes (alist / quasi-cyclic), systematic encoder, layered min-sum decoder (:mod:`dsp.fec.ldpc`;
+  LLR = log P(b=0)/P(b=1), positive means bit 0, for the whole package).
 
 Importing this package loads NumPy only; compiled kernels load on first use.
 """
 from dsp.fec.counting import error_histogram, symbol_errors_per_codeword, symbol_errors_per_codeword_packed
 from dsp.fec.interleave import bits_to_symbols, deinterleave, interleave, symbols_to_bits
+from dsp.fec.ldpc import LdpcCode, LdpcResult, bpsk_llr, ldpc_code, list_ldpc_codes
 from dsp.fec.postfec import (PostFecEstimate, codeword_error_rate_binomial, post_fec_ber_binomial,
                              post_fec_from_histogram, symbol_error_prob_from_ber)
 from dsp.fec.rs import KP4_PRIM_POLY, DecodeResult, ReedSolomon, kp4, kr4
@@ -21,4 +25,5 @@ __all__ = [
     "symbol_errors_per_codeword", "symbol_errors_per_codeword_packed", "error_histogram",
     "symbol_error_prob_from_ber", "codeword_error_rate_binomial", "post_fec_ber_binomial",
     "post_fec_from_histogram", "PostFecEstimate",
+    "LdpcCode", "LdpcResult", "ldpc_code", "list_ldpc_codes", "bpsk_llr",
 ]
