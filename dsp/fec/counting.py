@@ -11,24 +11,12 @@ a group going to codeword ``j % ways``. A symbol is in error if any of its m bit
 """
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
+from dsp._validate import check_int as _int
 from dsp.backend import array_module, get_backend
 
 __all__ = ["symbol_errors_per_codeword", "symbol_errors_per_codeword_packed", "error_histogram"]
-
-
-def _int(name, value, lo, hi=None):
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise ValueError(f"{name} must be an integer (got {value!r})") from None
-    if v < lo or (hi is not None and v > hi):
-        raise ValueError(f"{name} must be in [{lo}, {hi}] (got {v})" if hi is not None
-                         else f"{name} must be >= {lo} (got {v})")
-    return v
 
 
 def _ops(xp):

@@ -44,7 +44,6 @@ layered decoding of LDPC codes", SiPS 2004.
 from __future__ import annotations
 
 import math
-import operator
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,6 +51,7 @@ from importlib import resources
 
 import numpy as np
 
+from dsp._validate import check_int as _int
 from dsp.backend import array_module, get_backend
 
 __all__ = ["LdpcCode", "LdpcResult", "ldpc_code", "list_ldpc_codes", "bpsk_llr", "ALGORITHMS"]
@@ -108,17 +108,6 @@ class _Tables:
     def __init__(self, n, m, row_ptr, col_idx, bad_row):
         self.n, self.m, self.row_ptr, self.col_idx, self.bad_row = n, m, row_ptr, col_idx, bad_row
         self.cache = {}
-
-
-def _int(name, value, lo, hi=None):
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise ValueError(f"{name} must be an integer (got {value!r})") from None
-    if v < lo or (hi is not None and v > hi):
-        allowed = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ValueError(f"{name} must be {allowed} (got {v})")
-    return v
 
 
 def _readonly(a):

@@ -37,12 +37,12 @@ Codes for Data Transmission*, ch. 7 (Berlekamp-Massey, Forney).
 """
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from dsp._validate import check_int as _check_int
 from dsp.backend import array_module, get_backend
 
 __all__ = ["ReedSolomon", "DecodeResult", "kp4", "kr4", "KP4_PRIM_POLY"]
@@ -69,17 +69,6 @@ class DecodeResult:
     codewords: object
     n_corrected: object
     failed: object
-
-
-def _check_int(name, value, lo, hi=None):
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise ValueError(f"{name} must be an integer (got {value!r})") from None
-    if v < lo or (hi is not None and v > hi):
-        allowed = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ValueError(f"{name} must be {allowed} (got {v})")
-    return v
 
 
 @lru_cache(maxsize=None)
