@@ -11,7 +11,6 @@ counting), at 2 samples per symbol, in M counted symbols/s:
 - ``test_chain_engine``: ``simulate_ber`` with its default executor (a process per core).
 """
 import numpy as np
-import pytest
 
 from dsp.backend import get_backend
 from dsp.sim.presets import load_preset

@@ -1,6 +1,5 @@
 """IM/DD PAM4 link: channel physics against closed forms, the link against theory, equalizer
 benefits at link level, the KP4/burst histograms, and parameter errors."""
-import math
 
 import numpy as np
 import pytest
