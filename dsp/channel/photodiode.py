@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 
-
 from dsp.backend import array_module
 
 Q_E = 1.602176634e-19
