@@ -10,16 +10,10 @@ import numpy as np
 import pytest
 
 from dsp.modulation import Constellation
+from throughput import report as _report
 
 SNR_DB = 12.0          # 16QAM BER about 2.8e-2: every stage does real work
 BITS = 1 << 27         # per measured round of the engine (134 Mbit)
-
-
-def _report(benchmark, name, amount, unit):
-    rate = amount / benchmark.stats.stats.min
-    benchmark.extra_info[name] = rate
-    print(f"\n{benchmark.name}: {rate / 1e6:.1f} M{unit}/s")
-    return rate
 
 
 def numpy_16qam_chain(n_symbols, snr_db, seed=0, chunk=1 << 20):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from dsp.backend import get_backend
+from throughput import report as _report
 
 ROWS = 8                 # CPU: 8 rows of 2^18 symbols (two threads, two rows in lockstep each)
 N_SYM = 1 << 18
@@ -18,13 +19,6 @@ GPU_ROWS = 16384         # GPU: one thread per row, so many rows of 2^12 symbols
 GPU_N_SYM = 1 << 12
 M = 4
 D = np.sqrt(3.0 / (M * M - 1))
-
-
-def _report(benchmark, amount):
-    rate = amount / benchmark.stats.stats.min
-    benchmark.extra_info["symbols_per_s"] = rate
-    print(f"\n{benchmark.name}: {rate / 1e6:.1f} M symbol/s")
-    return rate
 
 
 def _signal(sps, channel, backend="cpu", sigma=0.05, seed=0, dtype=np.float32, cursor=None):
@@ -62,7 +56,7 @@ def _run(benchmark, backend, fn, y, a, **kw):
         return out
 
     benchmark.pedantic(call, rounds=5, iterations=1)
-    return _report(benchmark, a.shape[0] * a.shape[1])
+    return _report(benchmark, "symbols_per_s", a.shape[0] * a.shape[1], " symbol")
 
 
 BACKENDS = ["cpu", pytest.param("gpu", marks=pytest.mark.gpu)]

@@ -11,15 +11,9 @@
 """
 import numpy as np
 import pytest
+from throughput import report as _report
 
 BER_KP4 = 2.4e-4
-
-
-def _report(benchmark, name, amount, unit):
-    rate = amount / benchmark.stats.stats.min
-    benchmark.extra_info[name] = rate
-    print(f"\n{benchmark.name}: {rate / 1e6:.1f} M{unit}/s")
-    return rate
 
 
 def _backend(name):

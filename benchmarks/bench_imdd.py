@@ -14,14 +14,9 @@ import numpy as np
 
 from dsp.backend import get_backend
 from dsp.sim.presets import load_preset
+from throughput import report as _report
 
 SYMBOLS = 1 << 22
-
-
-def _report(benchmark, symbols):
-    rate = symbols / benchmark.stats.stats.min
-    benchmark.extra_info["symbols_per_s"] = rate
-    print(f"\n{benchmark.name}: {rate / 1e6:.2f} M symbols/s")
 
 
 def test_chain_one_process(benchmark):
@@ -30,7 +25,7 @@ def test_chain_one_process(benchmark):
     link.run_batch(be, np.random.SeedSequence(0), 1 << 16)  # warm caches (filter responses, kernels)
     counts = benchmark.pedantic(link.run_batch, args=(be, np.random.SeedSequence(1), SYMBOLS), rounds=3,
                                 iterations=1)
-    _report(benchmark, counts.symbols)
+    _report(benchmark, "symbols_per_s", counts.symbols, " symbols")
 
 
 def test_chain_engine(benchmark):
@@ -42,4 +37,4 @@ def test_chain_engine(benchmark):
                             max_bits=4 * SYMBOLS, backend="cpu")
 
     res = benchmark.pedantic(run, rounds=2, iterations=1)
-    _report(benchmark, sum(p.symbols for p in res.points))
+    _report(benchmark, "symbols_per_s", sum(p.symbols for p in res.points), " symbols")

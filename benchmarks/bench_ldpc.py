@@ -13,15 +13,9 @@ Reported as decoded information bits per second (1620 per frame).
 """
 import numpy as np
 import pytest
+from throughput import report as _report
 
 CODE = "wifi-1944-r56"
-
-
-def _report(benchmark, name, amount, unit):
-    rate = amount / benchmark.stats.stats.min
-    benchmark.extra_info[name] = rate
-    print(f"\n{benchmark.name}: {rate / 1e6:.1f} M{unit}/s")
-    return rate
 
 
 def _backend(name):
