@@ -39,6 +39,14 @@ def test_cd_sign_tone_above_carrier_arrives_earlier():
         assert centroid == pytest.approx(expected, rel=0.02)
 
 
+def test_attenuate_scales_power():
+    f = np.ones(8, dtype=np.complex64)
+    out = fiber.attenuate(f, 3.0)
+    assert out.dtype == np.complex64 and np.allclose(np.abs(out) ** 2, 10 ** -0.3)
+    with pytest.raises(ValueError, match="loss_db"):
+        fiber.attenuate(f, -1.0)
+
+
 def test_cd_is_all_pass_and_inverts():
     rng = np.random.default_rng(0)
     x = (rng.standard_normal((2, 4096)) + 1j * rng.standard_normal((2, 4096))).astype(np.complex64)
@@ -202,9 +210,10 @@ def test_dfe_error_propagation_shows_in_bursts():
     assert multi(dfe) > 2 * multi(ffe)
 
 
-def test_histograms_are_consistent_with_the_error_pattern():
+@pytest.mark.parametrize("extra", [100, 101])  # packed path (length % 4 == 0) and the bit-expanding one
+def test_histograms_are_consistent_with_the_error_pattern(extra):
     rng = np.random.default_rng(5)
-    err = (rng.random((3, 5440 * 2 + 100)) < 0.01).astype(np.uint8) * rng.integers(1, 4, (3, 5440 * 2 + 100))
+    err = (rng.random((3, 5440 * 2 + extra)) < 0.01).astype(np.uint8) * rng.integers(1, 4, (3, 5440 * 2 + extra))
     err = err.astype(np.uint8)
     c = count_imdd_errors(err, 2, 2)
     kp4 = np.array(c.histograms["kp4_symbol_errors"])
@@ -283,13 +292,16 @@ def test_eye_plot_and_trace(tmp_path):
     assert (tmp_path / "eye.png").stat().st_size > 10_000
 
 
-def test_cli_eye_and_sensitivity_line(tmp_path):
+def test_cli_eye_and_sensitivity_line(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     from dsp.cli import main
 
     assert main(["eye", "400g-dr4", "--set", "frame_symbols=8192", "--set", "n_train=1024",
                  "--out", str(tmp_path / "e.png")]) == 0
     assert main(["eye", "awgn-pam4", "--out", str(tmp_path / "x.png")]) == 2
+    assert main(["ber", "400g-dr4", "--sweep", "rop_dbm=-12,-10", "--max-bits", "1000000", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "BER threshold 0.00024 crossed at rop_dbm = -1" in out
 
 
 def test_kp4_post_fec_on_independent_errors_matches_binomial():
