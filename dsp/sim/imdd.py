@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dsp.backend import array_module
-from dsp.sim.links import Counts, Link
+from dsp.sim.links import ZERO, Counts, Link
 
 EQUALIZERS = ("none", "ffe", "dfe", "mlse")
 RX_FILTERS = ("bessel", "matched", "none")
@@ -464,19 +464,11 @@ class ImddLink(Link):
         diagrams and level histograms (:func:`dsp.sim.plot.plot_eye`).
         """
         from dsp.backend import get_backend
-        from dsp.channel import NormalStream
 
-        be = get_backend("cpu")
-        ss = np.random.SeedSequence(int(seed))
-        key = ss.generate_state(4, np.uint32)
-        labels = np.random.Generator(np.random.Philox(key=int(key[2]) | int(key[3]) << 32)).integers(
-            0, self.m, size=(int(n_frames), self.frame_symbols), dtype=np.uint8)
-        normal = NormalStream(be, key[:2])
-        y = self.detect(self.propagate(self.transmit(labels, normal)), normal)
-        inv = _inverse_gray(self.m)
-        ref = self._levels()[inv].astype(self._rtype())[labels]
-        out: dict = {"link": self, "labels": inv[labels], "ref": ref}
-        out["decided"] = self.receive(y, ref, out)
+        label_rng, normal = self._random_sources(get_backend("cpu"), np.random.SeedSequence(int(seed)), None)
+        labels = label_rng.integers(0, self.m, size=(int(n_frames), self.frame_symbols), dtype=np.uint8)
+        out: dict = {"link": self, "labels": _inverse_gray(self.m)[labels]}
+        out["ref"], out["decided"] = self._simulate(labels, normal, out)
         return out
 
     # ------------------------------------------------------------------ the batch
@@ -492,17 +484,29 @@ class ImddLink(Link):
                 return self._run_batch(backend, seed_seq, n_symbols, threads)
         return self._run_batch(backend, seed_seq, n_symbols, threads)
 
-    def _run_batch(self, backend, seed_seq, n_symbols, threads) -> Counts:
+    @staticmethod
+    def _random_sources(backend, seed_seq, threads):
+        """(NumPy generator of the labels, NormalStream of the noise), both keyed by ``seed_seq``."""
         from dsp.channel import NormalStream
 
         key = seed_seq.generate_state(4, np.uint32)
-        rows = max(1, -(-int(n_symbols) // self.payload_symbols))
         label_rng = np.random.Generator(np.random.Philox(key=int(key[2]) | int(key[3]) << 32))
-        normal = NormalStream(backend, key[:2], threads)
+        return label_rng, NormalStream(backend, key[:2], threads)
+
+    def _simulate(self, labels, normal, trace=None):
+        """(transmitted levels, decided level indices) of Gray ``labels`` (rows, frame) through the chain."""
+        xp = array_module(labels)
+        y = self.detect(self.propagate(self.transmit(labels, normal)), normal)
+        ref = xp.asarray(self._levels()[_inverse_gray(self.m)].astype(self._rtype()))[labels]
+        return ref, self.receive(y, ref, trace)
+
+    def _run_batch(self, backend, seed_seq, n_symbols, threads) -> Counts:
+        rows = max(1, -(-int(n_symbols) // self.payload_symbols))
+        label_rng, normal = self._random_sources(backend, seed_seq, threads)
         # Frames go through the chain CHUNK_SAMPLES at a time: large enough to amortise the
         # per-call overhead, small enough that the working set stays in cache (measured fastest).
         per_chunk = max(1, CHUNK_SAMPLES // (self.frame_symbols * self.sps))
-        total = Counts(0, 0, 0, 0)
+        total = ZERO
         for first in range(0, rows, per_chunk):
             labels = label_rng.integers(0, self.m, size=(min(per_chunk, rows - first), self.frame_symbols),
                                         dtype=np.uint8)
@@ -511,10 +515,7 @@ class ImddLink(Link):
 
     def _run_frames(self, backend, labels, normal) -> Counts:
         xp = backend.xp
-        field = self.propagate(self.transmit(labels, normal))
-        y = self.detect(field, normal)
-        ref = xp.asarray(self._levels()[_inverse_gray(self.m)].astype(self._rtype()))[labels]
-        decided = self.receive(y, ref)
+        _, decided = self._simulate(labels, normal)
         gray = xp.asarray(np.array([k ^ (k >> 1) for k in range(self.m)], dtype=np.uint8))
         errors = xp.bitwise_xor(labels[:, self.n_train:], gray[decided[:, self.n_train:]])
         return count_imdd_errors(backend.to_host(errors), self.bits_per_symbol, self.kp4_ways)
