@@ -18,3 +18,8 @@ from dsp.modulation.constellations import (
 )
 
 __all__ = ["Constellation", "pam", "qam", "bits_to_labels", "labels_to_bits", "map_labels", "demap_hard"]
+
+# soft demapping (bit LLRs, log P(b=0)/P(b=1)): dsp.modulation.demapping
+from dsp.modulation.demapping import LLR_MAX, demap_llr  # noqa: E402
+
+__all__ += ["demap_llr", "LLR_MAX"]
