@@ -10,14 +10,22 @@
   LDPC codes (alist / quasi-cyclic), systematic encoder, layered min-sum decoder (:mod:`dsp.fec.ldpc`;
   LLR = log P(b=0)/P(b=1), positive means bit 0, for the whole package).
 
+- :class:`HammingCode`, :class:`SymbolPairHammingCode`, :class:`HammingResult`, :func:`hamming_128_119`
+  (OIF 400ZR CFEC inner code), :func:`hamming_128_120` (IEEE P802.3dj inner code), :func:`hamming_68_60`,
+  :func:`extended_hamming`: encoders, hard and Chase-II soft decoders (:mod:`dsp.fec.hamming`).
+
 Importing this package loads NumPy only; compiled kernels load on first use.
 """
+from dsp.fec.hamming import (HammingCode, HammingResult, SymbolPairHammingCode, extended_hamming, hamming_68_60,
+                              hamming_128_119, hamming_128_120)
 from dsp.fec.counting import error_histogram, symbol_errors_per_codeword, symbol_errors_per_codeword_packed
 from dsp.fec.interleave import bits_to_symbols, deinterleave, interleave, symbols_to_bits
 from dsp.fec.ldpc import LdpcCode, LdpcResult, bpsk_llr, ldpc_code, list_ldpc_codes
 from dsp.fec.postfec import (PostFecEstimate, codeword_error_rate_binomial, post_fec_ber_binomial,
                              post_fec_from_histogram, symbol_error_prob_from_ber)
 from dsp.fec.rs import KP4_PRIM_POLY, DecodeResult, ReedSolomon, kp4, kr4
+from dsp.fec.bch import BchCode, BchDecodeResult, ebch_1022_990, g7092_f
+from dsp.fec.staircase import StaircaseCode, StaircaseDecodeResult, zr400_staircase
 
 __all__ = [
     "ReedSolomon", "DecodeResult", "kp4", "kr4", "KP4_PRIM_POLY",
@@ -26,4 +34,6 @@ __all__ = [
     "symbol_error_prob_from_ber", "codeword_error_rate_binomial", "post_fec_ber_binomial",
     "post_fec_from_histogram", "PostFecEstimate",
     "LdpcCode", "LdpcResult", "ldpc_code", "list_ldpc_codes", "bpsk_llr",
+    "BchCode", "BchDecodeResult", "ebch_1022_990", "g7092_f",
+    "StaircaseCode", "StaircaseDecodeResult", "zr400_staircase",
 ]
