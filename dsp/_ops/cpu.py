@@ -222,3 +222,197 @@ def ldpc_decode(llr, tables, max_iter: int, alpha: float, beta: float, early: bo
         if nonfinite:
             raise _ldpc_nonfinite(llr)
     return bits, its, conv.view(np.bool_)
+
+
+# ----------------------------------------------------------------- carrier phase recovery (dsp.rx.carrier)
+
+def _cpr():
+    from dsp._kernels import cpr
+
+    return cpr
+
+
+def bps_lanes(n_phases: int) -> int:
+    """Length of the test-phase tables the BPS kernel reads for ``n_phases`` phases (8, 16, .., 256)."""
+    return int(_cpr().lanes(int(n_phases)))
+
+
+def bps(x, joint: bool, window: int, cos_table, sin_table, n_phases: int, scale: float, h: float, lmax: float,
+        threads: int | None = None, simd: int = -1):
+    """Blind phase search over the rows of ``x`` (complex64/complex128 ``(rows, n)``, C-contiguous).
+
+    ``joint``: rows 2i and 2i + 1 share one search (rows even). ``cos_table``, ``sin_table``: real of x's
+    precision, :func:`bps_lanes` entries; ``scale`` = 1 / (2 d), ``h`` = (L - 1) / 2, ``lmax`` = L - 1 for
+    square QAM-L^2 with half spacing d (kernels/common/cpr.h). ``simd``: 1 AVX2, 0 baseline, -1 best.
+    Returns ``(y, phase)``: corrected symbols (x's dtype) and carrier phase (real, x's precision), both
+    ``(rows, n)``.
+    """
+    k = _cpr()
+    rows, n = x.shape
+    real = np.float32 if x.dtype == np.complex64 else np.float64
+    xv = x.view(real)
+    srows = rows // 2 if joint else rows
+    dec = np.empty((srows, n), dtype=np.uint8)
+    y = np.empty_like(x)
+    phase = np.empty((rows, n), dtype=real)
+    if rows and n:
+        threads = threads or _DEFAULT_THREADS
+        code = k.bps_decide(xv, bool(joint), int(window), cos_table, sin_table, int(n_phases), float(scale),
+                            float(h), float(lmax), dec, threads, int(simd))
+        if code & k.STATUS_NO_MEMORY:
+            raise MemoryError(f"bps: no memory for the window ring buffer (kernel code {code})")
+        if code:
+            raise ValueError(f"bps: configuration not supported by the kernel (kernel code {code})")
+        k.bps_apply(xv, dec, bool(joint), cos_table, sin_table, int(n_phases), y.view(real), phase, threads)
+    return y, phase
+
+
+# ------------------------------------------------------ BCH and staircase codes (dsp.fec.bch, dsp.fec.staircase)
+
+def _bch():
+    from dsp._kernels import bch
+
+    return bch
+
+
+def _bch_args(t):
+    return (t.m, t.n, t.k, t.h, t.par, t.pos_of, t.log, t.exp, t.quad, t.cubic)
+
+
+def bch_encode(msg, tables, threads: int | None = None):
+    """Systematic encoding of the rows of ``msg`` (uint8 0/1 ``(N, k)``, C-contiguous) -> uint8 ``(N, n)``.
+
+    ``tables``: the code's tables (``dsp.fec.bch._Tables``).
+    """
+    t = tables
+    out = np.empty((msg.shape[0], t.n), dtype=np.uint8)
+    if msg.shape[0]:
+        _bch().encode(msg, out, *_bch_args(t), threads or _DEFAULT_THREADS)
+    return out
+
+
+def bch_decode(received, tables, threads: int | None = None):
+    """Decode the rows of ``received`` (uint8 0/1 ``(N, n)``) -> ``(bits uint8 (N, n), n_corrected int32 (N,),
+    failed bool (N,))``."""
+    t = tables
+    rows = received.shape[0]
+    out = np.empty((rows, t.n), dtype=np.uint8)
+    nc = np.zeros(rows, dtype=np.int32)
+    failed = np.zeros(rows, dtype=np.uint8)
+    if rows:
+        _bch().decode(received, out, nc, failed, *_bch_args(t), threads or _DEFAULT_THREADS)
+    return out, nc, failed.view(np.bool_)
+
+
+def bch_syndromes(words, tables, threads: int | None = None):
+    """Packed syndromes (uint32 ``(N,)``) of the rows of ``words`` (uint8 0/1 ``(N, n)``)."""
+    out = np.zeros(words.shape[0], dtype=np.uint32)
+    if words.shape[0]:
+        _bch().syndromes(words, out, tables.h, threads or _DEFAULT_THREADS)
+    return out
+
+
+def sc_encode(info, tables, geom, n_blocks: int, threads: int | None = None):
+    """Staircase encoding of independent streams: ``info`` uint8 0/1 ``(S, L * R * (C - (n - k)))`` ->
+    blocks uint8 ``(S, L * R * C)``. ``geom``: ``dsp.fec.staircase._Geom`` (R, C, colof, rowof)."""
+    t, g = tables, geom
+    out = np.empty((info.shape[0], n_blocks * g.R * g.C), dtype=np.uint8)
+    if info.shape[0]:
+        if _bch().sc_encode(info, out, g.R, g.C, int(n_blocks), g.colof, g.rowof, *_bch_args(t),
+                            threads or _DEFAULT_THREADS):
+            raise MemoryError("sc_encode: no memory for the kernel's scratch")
+    return out
+
+
+def sc_decode(blocks, tables, geom, n_blocks: int, window: int, iterations: int, threads: int | None = None):
+    """Sliding-window iterative decoding of independent streams ``blocks`` (uint8 0/1 ``(S, L * R * C)``).
+
+    Returns ``(decoded uint8 (S, L * R * C), syndromes uint32 (S, L * R), flips int64 (S,))``.
+    """
+    t, g = tables, geom
+    out = np.array(blocks, dtype=np.uint8, order="C", copy=True)
+    syn = np.zeros((out.shape[0], n_blocks * g.R), dtype=np.uint32)
+    flips = np.zeros(out.shape[0], dtype=np.int64)
+    if out.shape[0]:
+        if _bch().sc_decode(out, syn, flips, g.R, g.C, int(n_blocks), g.colof, g.rowof, int(window),
+                            int(iterations), *_bch_args(t), threads or _DEFAULT_THREADS):
+            raise MemoryError("sc_decode: no memory for the kernel's scratch")
+    return out, syn, flips
+
+
+# --------------------------------------------------------------------- 2x2 MIMO equalizer (dsp.rx.mimo)
+
+def _mimo():
+    from dsp._kernels import mimo
+
+    return mimo
+
+
+def _mimo_check(code: int, what: str):
+    if code & 1:
+        raise ValueError(f"{what}: tap count outside the kernel's padded windows (kernel code {code})")
+    if code:
+        raise ValueError(f"{what}: configuration not supported by the kernel (kernel code {code})")
+
+
+def mimo_equalize(x, n_sym: int, sps: int, ntaps: int, ref, w0, state0, k_off: int, n_single: int, n_blind: int,
+                  n_train: int, mu_blind: float, mu_dd: float, pll_mu: float, ring_r2, ring_thr, levels: int,
+                  d: float, want_error: bool, threads: int | None = None):
+    """2x2 butterfly equalizer over the items of ``x`` (see kernels/common/mimo.h).
+
+    ``x`` (items, 2, ns) complex64/complex128, C-contiguous; ``ref`` (items, 2, n_sym) of x's dtype or
+    None (needed when the call holds training symbols); ``w0`` (items, 2, 2, ntaps) initial taps
+    [out, in, tap] in FIR order, x's dtype; ``state0`` (items, 8) real (PLL phases, 4th-power sums);
+    ``ring_r2`` (n_rings,) and ``ring_thr`` (at least 1 element) real of x's precision.
+    Returns ``(y (items, 2, n_sym), w (items, 2, 2, ntaps), state (items, 8), err (items, 2, n_sym)
+    real or None)``.
+    """
+    items = x.shape[0]
+    cdt = x.dtype
+    rdt = np.float32 if cdt == np.complex64 else np.float64
+    y = np.empty((items, 2, n_sym), dtype=cdt)
+    w = np.array(w0, dtype=cdt, order="C", copy=True)
+    state = np.array(state0, dtype=rdt, order="C", copy=True)
+    err = np.empty((items, 2, n_sym) if want_error else (1, 1, 1), dtype=rdt)
+    if items and n_sym:
+        rv = (np.ascontiguousarray(ref, dtype=cdt) if ref is not None else np.zeros((1, 1, 1), dtype=cdt)).view(rdt)
+        code = _mimo().equalize(x.view(rdt), n_sym, sps, ntaps, rv, ref is not None, y.view(rdt), w.view(rdt), err,
+                                bool(want_error), state, int(k_off), int(n_single), int(n_blind), int(n_train),
+                                float(mu_blind), float(mu_dd), float(pll_mu),
+                                np.ascontiguousarray(ring_r2, dtype=rdt), np.ascontiguousarray(ring_thr, dtype=rdt),
+                                int(levels), float(d), threads or _DEFAULT_THREADS)
+        _mimo_check(code, "mimo_equalize")
+    return y, w, state, (err if want_error else None)
+
+
+# ------------------------------------------------------------------------------- Hamming (dsp.fec.hamming)
+
+def _hamming():
+    from dsp._kernels import hamming
+
+    return hamming
+
+
+def _hamming_nonfinite(llr):
+    f, v = (int(x) for x in np.argwhere(~np.isfinite(llr))[0])
+    return ValueError(f"llr must be finite (got {float(llr[f, v])} at codeword {f}, bit {v})")
+
+
+def hamming_chase(llr, tables, p: int, pairs: int = 0, threads: int | None = None):
+    """Chase-II decoding (``p`` = 0: hard-decision syndrome decoding) of the rows of ``llr``.
+
+    ``llr``: float32 or float64 ``(F, n + pairs)``, C-contiguous; ``tables``: the (component)
+    code's arrays (``dsp.fec.hamming._Tables``: ``cols`` uint32 ``(n,)``, ``table`` int16
+    ``(2^m,)``); ``pairs``: leading bit pairs whose XOR is a component position (0: a plain code).
+    Returns ``(bits uint8 (F, n + pairs), status int8 (F,))`` (kernels/common/hamming.h); ValueError naming
+    the first NaN or infinity of ``llr``, if any (the kernel checks each word as it reads it).
+    """
+    frames, n = llr.shape
+    bits = np.empty((frames, n), dtype=np.uint8)
+    status = np.zeros(frames, dtype=np.int8)
+    if frames:
+        bad = _hamming().chase(llr, bits, status, tables.cols, tables.table, int(p), int(pairs),
+                               threads or _DEFAULT_THREADS)
+        if bad:
+            raise _hamming_nonfinite(llr)
+    return bits, status

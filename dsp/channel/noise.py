@@ -109,3 +109,94 @@ class NormalStream:
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         n = int(np.prod(shape, dtype=np.int64))
         return self.backend.ops.normal(n, dtype, self.key, self._advance(n), self.threads).reshape(shape)
+
+
+# ----------------------------------------------------------------------------- ASE at an OSNR
+
+REF_BW_HZ = 12.5e9
+"""The OSNR reference bandwidth: 0.1 nm at 1550 nm."""
+
+
+def _positive(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be positive and finite (got {v!r})")
+    return float(v)
+
+
+def osnr_to_snr_db(osnr_db: float, symbol_rate_baud: float, ref_bw_hz: float = REF_BW_HZ) -> float:
+    """Per-polarization Es/N0 (dB) of a dual-polarization signal at ``osnr_db`` (DOMAIN.md).
+
+    OSNR is the total signal power (both polarizations) over the ASE power in both polarizations
+    within ``ref_bw_hz``, so Es/N0 = OSNR * B_ref / Rs:
+    ``SNR_dB = OSNR_dB - 10 log10(Rs / B_ref)``.
+    """
+    if not math.isfinite(osnr_db):
+        raise ValueError(f"osnr_db must be finite (got {osnr_db})")
+    rs, b = _positive("symbol_rate_baud", symbol_rate_baud), _positive("ref_bw_hz", ref_bw_hz)
+    return float(osnr_db) - 10.0 * math.log10(rs / b)
+
+
+def snr_to_osnr_db(snr_db: float, symbol_rate_baud: float, ref_bw_hz: float = REF_BW_HZ) -> float:
+    """Inverse of :func:`osnr_to_snr_db`: the OSNR (dB, in ``ref_bw_hz``) for a per-pol Es/N0."""
+    if not math.isfinite(snr_db):
+        raise ValueError(f"snr_db must be finite (got {snr_db})")
+    rs, b = _positive("symbol_rate_baud", symbol_rate_baud), _positive("ref_bw_hz", ref_bw_hz)
+    return float(snr_db) + 10.0 * math.log10(rs / b)
+
+
+def combine_osnr_db(*osnr_db: float) -> float:
+    """OSNR of noise sources added in series: ``1/OSNR = sum 1/OSNR_i`` (linear); inf terms drop out."""
+    inv = 0.0
+    for v in osnr_db:
+        if math.isnan(v):
+            raise ValueError(f"osnr_db must not be NaN (got {osnr_db})")
+        if v != math.inf:
+            inv += 10.0 ** (-v / 10.0)
+    return math.inf if inv == 0 else -10.0 * math.log10(inv)
+
+
+def ase_sigma(osnr_db: float, signal_power: float, sample_rate_hz: float, ref_bw_hz: float = REF_BW_HZ) -> float:
+    """Standard deviation per real dimension, per polarization and sample, of ASE at ``osnr_db``.
+
+    ``signal_power``: total signal power over both polarizations (mean of ``|E_x|^2 + |E_y|^2``).
+    The ASE power spectral density per polarization is ``P / (OSNR * 2 * B_ref)``; white over the
+    simulation bandwidth ``sample_rate_hz`` it has complex variance ``PSD * fs`` per sample.
+    """
+    if not math.isfinite(osnr_db):
+        raise ValueError(f"osnr_db must be finite (got {osnr_db})")
+    p = _positive("signal_power", signal_power)
+    fs, b = _positive("sample_rate_hz", sample_rate_hz), _positive("ref_bw_hz", ref_bw_hz)
+    psd = p / (10.0 ** (osnr_db / 10.0) * 2.0 * b)
+    return math.sqrt(psd * fs / 2.0)
+
+
+def add_ase(field, osnr_db: float, sample_rate_hz: float, rng=None, *, signal_power: float | None = None,
+            ref_bw_hz: float = REF_BW_HZ):
+    """``field`` (..., 2, n) plus ASE noise at ``osnr_db`` (in ``ref_bw_hz``), both polarizations.
+
+    Parameters
+    ----------
+    field : complex array (NumPy or CuPy), polarizations on axis -2; not modified.
+    osnr_db : float, dB in the reference bandwidth (12.5 GHz = 0.1 nm at 1550 nm).
+    sample_rate_hz : float, the sampling rate of ``field`` (the noise is white over it).
+    rng : a :class:`NormalStream`, a ``numpy.random.Generator`` (NumPy input) or a CuPy generator;
+        a fresh default generator when None.
+    signal_power : total power of both polarizations the OSNR refers to; measured from ``field``
+        (mean over the last axis, summed over polarizations, averaged over the leading axes) when None.
+
+    Returns
+    -------
+    Array of ``field``'s shape and dtype.
+    """
+    xp = np if isinstance(field, np.ndarray) else __import__("cupy")
+    if not xp.iscomplexobj(field) or field.ndim < 2 or field.shape[-2] not in (1, 2):
+        raise ValueError(f"field must be complex with polarizations (1 or 2) on axis -2 (got {field.dtype}, shape {field.shape})")
+    if signal_power is None:
+        signal_power = float((xp.abs(field) ** 2).mean(axis=-1).sum(axis=-1).mean())
+    sigma = ase_sigma(osnr_db, signal_power, sample_rate_hz, ref_bw_hz)
+    rdt = xp.float32 if field.dtype == xp.complex64 else xp.float64
+    if rng is None:
+        rng = np.random.default_rng() if xp is np else xp.random.default_rng()
+    z = rng.standard_normal((*field.shape, 2), dtype=rdt)
+    z *= rdt(sigma)
+    return field + z.view(field.dtype)[..., 0]

@@ -28,6 +28,8 @@ class Counts:
 
     ``hist``: optional named histograms of fixed length, as ``((name, (count, ...)), ...)``, summed
     bin by bin (a link returns the same names and lengths for every batch).
+    ``sums``: optional named float sums, as ``((name, value), ...)``, added across batches (the
+    summable parts of SNR, EVM, GMI, ...; a link's ``point_metrics`` turns them into numbers).
     """
 
     bit_errors: int
@@ -35,6 +37,7 @@ class Counts:
     symbol_errors: int
     symbols: int
     hist: tuple = ()
+    sums: tuple = ()
 
     def __add__(self, other: "Counts") -> "Counts":
         merged = dict(self.hist)
@@ -46,14 +49,22 @@ class Counts:
                 raise ValueError(f"histogram {name!r} has {len(h)} bins in one batch and {len(mine)} in another")
             else:
                 merged[name] = tuple(a + b for a, b in zip(mine, h))
+        sums = dict(self.sums)
+        for name, v in other.sums:
+            sums[name] = sums.get(name, 0.0) + float(v)
         return Counts(self.bit_errors + other.bit_errors, self.bits + other.bits,
                       self.symbol_errors + other.symbol_errors, self.symbols + other.symbols,
-                      tuple(merged.items()))
+                      tuple(merged.items()), tuple(sums.items()))
 
     @property
     def histograms(self) -> dict:
         """``{name: [count, ...]}``."""
         return {k: list(v) for k, v in self.hist}
+
+    @property
+    def totals(self) -> dict:
+        """``{name: sum}`` of the named float sums."""
+        return dict(self.sums)
 
 
 ZERO = Counts(0, 0, 0, 0)
@@ -134,7 +145,7 @@ class AwgnLink(Link):
 
 
 #: link type name -> class, or "module:Class" imported on first use (keeps ``import dsp`` light)
-LINKS = {"awgn": AwgnLink, "imdd": "dsp.sim.imdd:ImddLink"}
+LINKS = {"awgn": AwgnLink, "imdd": "dsp.sim.imdd:ImddLink", "coherent": "dsp.sim.coherent:CoherentLink"}
 
 
 def link_class(kind: str) -> type:

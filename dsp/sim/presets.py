@@ -6,7 +6,8 @@ A preset is a TOML file (``dsp/presets/*.toml``, or any path) with
 - ``link``: the link type that :func:`dsp.sim.links.build_link` constructs;
 - ``[fixed]``: constructor arguments the user cannot change;
 - ``[parameters.NAME]``: ``default``, ``description``, optional ``unit``, ``min``/``max`` (numbers)
-  or ``choices``. The type of ``default`` is the parameter's type;
+  or ``choices``, and ``infinite = true`` where ``inf`` means "off" (an OSNR). The type of
+  ``default`` is the parameter's type;
 - optional ``threshold_ber``: the pre-FEC BER threshold of the interface (sensitivity / required
   OSNR are read where the BER curve crosses it);
 - optional ``base``: the name of a shipped preset whose link, fixed values and parameters this one
@@ -40,6 +41,7 @@ class Parameter:
     min: float | None = None
     max: float | None = None
     choices: tuple | None = None
+    infinite: bool = False
 
     @property
     def kind(self) -> type:
@@ -50,6 +52,8 @@ class Parameter:
             return "one of " + ", ".join(map(str, self.choices))
         lo = "-inf" if self.min is None else f"{self.min:g}"
         hi = "inf" if self.max is None else f"{self.max:g}"
+        if self.infinite:
+            return f"a {self.kind.__name__} in [{lo}, {hi}] or inf (off)"
         return f"a finite {self.kind.__name__} in [{lo}, {hi}]"
 
     def coerce(self, value):
@@ -70,6 +74,8 @@ class Parameter:
         except (ValueError, TypeError, KeyError):
             raise bad from None
         if isinstance(v, float) and not math.isfinite(v):
+            if self.infinite and v == math.inf:
+                return v
             raise bad
         if self.choices is not None and v not in self.choices:
             raise bad
@@ -137,12 +143,13 @@ class Preset:
         for pname, spec in data.get("parameters", {}).items():
             if not isinstance(spec, dict) or "default" not in spec:
                 raise PresetError(f"preset {name!r}: parameter {pname!r} needs a 'default'")
-            unknown = set(spec) - {"default", "description", "unit", "min", "max", "choices"}
+            unknown = set(spec) - {"default", "description", "unit", "min", "max", "choices", "infinite"}
             if unknown:
                 raise PresetError(f"preset {name!r}: parameter {pname!r} has unknown fields {sorted(unknown)}")
             choices = spec.get("choices")
             params.append(Parameter(pname, spec["default"], spec.get("description", ""), spec.get("unit", ""),
-                                    spec.get("min"), spec.get("max"), tuple(choices) if choices else None))
+                                    spec.get("min"), spec.get("max"), tuple(choices) if choices else None,
+                                    bool(spec.get("infinite", False))))
         fixed = {**(base.fixed if base else {}), **dict(data.get("fixed", {}))}
         defaults = data.get("defaults", {})
         if defaults and base is None:

@@ -1,0 +1,607 @@
+"""The coherent DP-QAM link: transmitter, amplified fiber, coherent receiver and its DSP chain.
+
+Signal path of one batch (every stage is a documented function of :mod:`dsp.modulation`,
+:mod:`dsp.channel` or :mod:`dsp.rx`; this module only wires them)::
+
+    random Gray labels (2 pols) ─▶ QAM symbols ─▶ RRC shaping (sps) ─▶ IQ modulator (ideal / MZM)
+    ─▶ IQ imbalance, skew ─▶ Tx laser phase noise ─▶ Tx OSNR
+    ─▶ fiber: CD + first-order PMD under a random SOP (linear) or n_spans of SSFM (Manakov) + EDFAs
+    ─▶ ASE at osnr_db ─▶ LO: phase noise + carrier frequency offset ─▶ sampling-time offset
+    ─▶ hybrid + balanced detection + ADC
+    ─▶ CD compensation ─▶ RRC matched filter ─▶ timing recovery ─▶ 2x2 MIMO (CMA/RDE, then DD-LMS)
+    ─▶ frequency-offset estimation (4th power) ─▶ carrier phase (BPS or Viterbi-Viterbi)
+    ─▶ frame alignment + pilot-aided cycle-slip correction ─▶ decisions, LLRs ─▶ counts
+
+Frames: each batch is split into frames of ``frame_symbols`` symbols per polarization, simulated
+side by side as ``(frames, 2, samples)``. Transmitter and linear fiber act by circular
+convolution (the frame is periodic); the receiver DSP runs on the frame as a stream, so its
+first ``n_skip`` symbols (equalizer convergence) and its last ``tail_symbols`` are not counted.
+Every ``pilot_period``-th symbol is a pilot known to the receiver (400ZR carries one pilot per
+64 symbols): pilots resolve the pi/2 ambiguity of blind carrier recovery and are not counted.
+
+Per point (``point_metrics``): ``snr_db`` and ``evm_pct`` after DSP (data-aided), ``q_db`` from the
+BER, ``gmi`` (bits per dual-pol... per 2D symbol) and ``ngmi`` from exact LLRs with the measured
+noise variance, ``cycle_slips`` seen, and the OSNR the channel delivers (``osnr_link_db``).
+
+A frame whose equalizer fails to converge (output far from the constellation) makes the batch
+raise :class:`ConvergenceError` instead of returning a BER.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from dsp.backend import array_module, fft_module
+from dsp.sim.links import Counts, Link
+
+IQ_MODULATORS = ("ideal", "mzm")
+CDC_METHODS = ("fd", "td", "none")
+MIMO_METHODS = ("cma", "rde")
+CPR_METHODS = ("bps", "vv", "none")
+FORMATS = (4, 16, 64)
+ACQUISITION_STEPS = (10.0, 3.0)
+"""Step-size multiples of the MIMO acquisition passes over the skipped head of each frame."""
+
+
+class ConvergenceError(RuntimeError):
+    """The receiver DSP did not converge on a frame; no BER is reported for the point."""
+
+
+def _num(name, v, lo=None, hi=None, lo_open=False, allow_inf=False):
+    ok = not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating))
+    if not ok or math.isnan(v) or (math.isinf(v) and not allow_inf):
+        raise ValueError(f"{name} must be a {'number' if allow_inf else 'finite number'} (got {v!r})")
+    if lo is not None and (v <= lo if lo_open else v < lo):
+        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo} (got {v!r})")
+    if hi is not None and v > hi:
+        raise ValueError(f"{name} must be <= {hi} (got {v!r})")
+    return float(v)
+
+
+def _int(name, v, lo, hi=None):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo or (hi is not None and v > hi):
+        rng = f">= {lo}" if hi is None else f"in {lo}..{hi}"
+        raise ValueError(f"{name} must be an integer {rng} (got {v!r})")
+    return int(v)
+
+
+def _choice(name, v, choices):
+    if v not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))} (got {v!r})")
+    return v
+
+
+_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class CoherentLink(Link):
+    """A dual-polarization Gray square-QAM coherent link; see the module docstring for the path.
+
+    ``inf`` disables an OSNR (``osnr_db``, ``tx_osnr_db``); 0 disables the other optional
+    impairments (``linewidth_hz``, ``freq_offset_hz``, ``dgd_ps``, ``n_spans``, ``adc_bits``, IQ
+    imbalance and skew). ``cd_ps_nm="auto"`` is ``dispersion_ps_nm_km * length_km`` (with
+    ``n_spans`` > 0: times ``span_km * n_spans``).
+    """
+
+    # signal
+    m: int = 16
+    symbol_rate_gbd: float = 59.84375
+    rolloff: float = 0.2
+    sps: int = 2
+    wavelength_nm: float = 1550.0
+    # transmitter
+    iq_modulator: str = "ideal"
+    drive_rms_vpi: float = 0.3
+    iq_gain_imbalance_db: float = 0.0
+    iq_phase_error_deg: float = 0.0
+    iq_skew_ps: float = 0.0
+    linewidth_hz: float = 0.0
+    tx_osnr_db: float = math.inf
+    # channel
+    osnr_db: float = 25.0
+    cd_ps_nm: float | str = "auto"
+    length_km: float = 0.0
+    dispersion_ps_nm_km: float = 17.0
+    dgd_ps: float = 0.0
+    random_sop: bool = True
+    n_spans: int = 0
+    span_km: float = 80.0
+    launch_dbm: float = 0.0
+    nf_db: float = 5.0
+    attenuation_db_km: float = 0.2
+    gamma_w_km: float = 1.3
+    # receiver
+    freq_offset_hz: float = 0.0
+    timing_offset_sym: float = 0.0
+    adc_bits: int = 0
+    adc_clip: float = 3.0
+    # DSP
+    cdc: str = "fd"
+    timing_recovery: bool = True
+    mimo_taps: int = 15
+    mimo_method: str = "cma"
+    mimo_mu: float = 3e-4
+    mimo_dd_mu: float = 0.0
+    foe: bool = True
+    cpr: str = "bps"
+    cpr_phases: int = 32
+    cpr_window: int = 32
+    pilot_period: int = 64
+    # simulation
+    frame_symbols: int = 32768
+    n_skip: int = 8192
+    tail_symbols: int = 256
+    fec: str = "none"
+    precision: str = "single"
+
+    def __post_init__(self):
+        _choice("m", self.m, FORMATS)
+        _num("symbol_rate_gbd", self.symbol_rate_gbd, 0, 1000, lo_open=True)
+        _num("rolloff", self.rolloff, 0, 1)
+        _int("sps", self.sps, 2, 2)
+        _num("wavelength_nm", self.wavelength_nm, 1200, 1700)
+        _choice("iq_modulator", self.iq_modulator, IQ_MODULATORS)
+        _num("drive_rms_vpi", self.drive_rms_vpi, 0, 1, lo_open=True)
+        _num("iq_gain_imbalance_db", self.iq_gain_imbalance_db, -6, 6)
+        _num("iq_phase_error_deg", self.iq_phase_error_deg, -45, 45)
+        _num("iq_skew_ps", self.iq_skew_ps, -100, 100)
+        _num("linewidth_hz", self.linewidth_hz, 0, 1e8)
+        _num("tx_osnr_db", self.tx_osnr_db, -10, allow_inf=True)
+        _num("osnr_db", self.osnr_db, -10, allow_inf=True)
+        _num("cd_ps_nm", self.total_cd_ps_nm, -200000, 200000)
+        _num("length_km", self.length_km, 0, 10000)
+        _num("dispersion_ps_nm_km", self.dispersion_ps_nm_km, -50, 50)
+        _num("dgd_ps", self.dgd_ps, 0, 1000)
+        _int("n_spans", self.n_spans, 0, 100)
+        _num("span_km", self.span_km, 0, 300, lo_open=True)
+        _num("launch_dbm", self.launch_dbm, -30, 30)
+        _num("nf_db", self.nf_db, 0, 20)
+        _num("attenuation_db_km", self.attenuation_db_km, 0, 2)
+        _num("gamma_w_km", self.gamma_w_km, 0, 100)
+        _num("freq_offset_hz", self.freq_offset_hz, -20e9, 20e9)
+        fs_limit = self.symbol_rate_gbd * 1e9 / 8
+        if abs(self.freq_offset_hz) >= fs_limit and self.foe:
+            raise ValueError(f"freq_offset_hz must be within +-Rs/8 = +-{fs_limit:.4g} Hz, the range of the "
+                             f"4th-power estimator at one sample per symbol (got {self.freq_offset_hz!r})")
+        _num("timing_offset_sym", self.timing_offset_sym, -0.5, 0.5)
+        _int("adc_bits", self.adc_bits, 0, 16)
+        _num("adc_clip", self.adc_clip, 0, 10, lo_open=True)
+        _choice("cdc", self.cdc, CDC_METHODS)
+        if not isinstance(self.timing_recovery, bool):
+            raise ValueError(f"timing_recovery must be true or false (got {self.timing_recovery!r})")
+        if not isinstance(self.random_sop, bool):
+            raise ValueError(f"random_sop must be true or false (got {self.random_sop!r})")
+        if not isinstance(self.foe, bool):
+            raise ValueError(f"foe must be true or false (got {self.foe!r})")
+        t = _int("mimo_taps", self.mimo_taps, 1, 63)
+        if t % 2 == 0:
+            raise ValueError(f"mimo_taps must be odd (got {t})")
+        _choice("mimo_method", self.mimo_method, MIMO_METHODS)
+        _num("mimo_mu", self.mimo_mu, 0, 1, lo_open=True)
+        _num("mimo_dd_mu", self.mimo_dd_mu, 0, 1)
+        _choice("cpr", self.cpr, CPR_METHODS)
+        if self.cpr == "vv" and self.m != 4:
+            raise ValueError(f"cpr='vv' (Viterbi-Viterbi) needs QPSK, m=4 (got m={self.m}); use cpr='bps'")
+        _int("cpr_phases", self.cpr_phases, 2, 256)
+        _int("cpr_window", self.cpr_window, 0, 1024)
+        _int("pilot_period", self.pilot_period, 0, 1 << 20)
+        if self.pilot_period == 1:
+            raise ValueError("pilot_period must be 0 (no pilots) or >= 2 (got 1)")
+        f = _int("frame_symbols", self.frame_symbols, 1024, 1 << 22)
+        _int("n_skip", self.n_skip, 0)
+        _int("tail_symbols", self.tail_symbols, 0)
+        if self.n_skip + self.tail_symbols >= f // 2:
+            raise ValueError(f"n_skip + tail_symbols must be below frame_symbols / 2 = {f // 2} "
+                             f"(got {self.n_skip} + {self.tail_symbols})")
+        _choice("fec", self.fec, ("none",))
+        _choice("precision", self.precision, ("single", "double"))
+
+    # ------------------------------------------------------------------ derived numbers
+    @property
+    def constellation(self):
+        from dsp.modulation import qam
+
+        return qam(self.m)
+
+    @property
+    def bits_per_symbol(self) -> int:
+        """Bits per symbol of one polarization (the BER counts both polarizations' bits)."""
+        return self.constellation.bits_per_symbol
+
+    @property
+    def symbol_rate_hz(self) -> float:
+        return self.symbol_rate_gbd * 1e9
+
+    @property
+    def fs_hz(self) -> float:
+        return self.symbol_rate_hz * self.sps
+
+    @property
+    def total_cd_ps_nm(self) -> float:
+        """Accumulated dispersion of the link (ps/nm), which the receiver compensates."""
+        d = self.cd_ps_nm
+        if isinstance(d, str):
+            if d.strip().lower() != "auto":
+                try:
+                    return float(d)
+                except ValueError:
+                    raise ValueError(f"cd_ps_nm must be 'auto' or a finite number (got {d!r})") from None
+        else:
+            return float(d)
+        length = self.span_km * self.n_spans if self.n_spans else self.length_km
+        return self.dispersion_ps_nm_km * length
+
+    @property
+    def line_osnr_db(self) -> float:
+        """OSNR (dB in 0.1 nm) delivered to the receiver: Tx, amplified spans and loading, in series."""
+        from dsp.channel.noise import combine_osnr_db
+
+        parts = [self.tx_osnr_db, self.osnr_db]
+        if self.n_spans:
+            from dsp.channel.amplifiers import osnr_db_from_spans
+
+            parts.append(osnr_db_from_spans(self.launch_dbm, self.attenuation_db_km * self.span_km, self.nf_db,
+                                            self.n_spans, self.wavelength_nm))
+        return combine_osnr_db(*parts)
+
+    @property
+    def counted_per_frame(self) -> int:
+        """Symbols per polarization counted in a frame (after skip and tail, pilots excluded)."""
+        k = np.arange(self.n_skip, self.frame_symbols - self.tail_symbols)
+        if self.pilot_period:
+            k = k[k % self.pilot_period != 0]
+        return int(k.size)
+
+    def _ctype(self):
+        return np.complex64 if self.precision == "single" else np.complex128
+
+    def theory_ber(self) -> float | None:
+        """AWGN BER of Gray square QAM at the Es/N0 the line OSNR implies (ideal transceiver)."""
+        from dsp.channel.noise import osnr_to_snr_db
+        from dsp.metrics import ber_awgn_qam
+
+        osnr = self.line_osnr_db
+        if not math.isfinite(osnr):
+            return None
+        return float(ber_awgn_qam(self.m, osnr_to_snr_db(osnr, self.symbol_rate_hz)))
+
+    # ------------------------------------------------------------------ transmitter and channel
+    def transmit(self, symbols, normal, rng):
+        """Optical field (frames, 2, n * sps) at unit power per polarization for ``symbols`` (frames, 2, n).
+
+        ``normal``: a :class:`dsp.channel.NormalStream` (phase noise, Tx ASE); ``rng``: NumPy
+        generator (SOPs). Returns the field after the Tx laser and Tx OSNR, before the fiber.
+        """
+        from dsp.channel import iq, lasers, noise
+        from dsp.modulation.shaping import shape_rrc
+
+        field = shape_rrc(symbols, self.sps, self.rolloff)
+        if self.iq_modulator != "ideal":
+            field = iq.modulate_iq(field, self.iq_modulator, self.drive_rms_vpi)
+        if self.iq_gain_imbalance_db or self.iq_phase_error_deg:
+            field = iq.apply_iq_imbalance(field, self.iq_gain_imbalance_db, self.iq_phase_error_deg)
+        if self.iq_skew_ps:
+            field = iq.apply_skew(field, self.iq_skew_ps, self.fs_hz)
+        if self.linewidth_hz:
+            field = lasers.apply_phase_noise(field, self.linewidth_hz, self.fs_hz, normal)
+        if math.isfinite(self.tx_osnr_db):
+            field = noise.add_ase(field, self.tx_osnr_db, self.fs_hz, normal, signal_power=2.0)
+        return field
+
+    def _linear_response(self, n: int, jones):
+        """Circular channel response: (h (n,), mats (frames, 2, 2, n) or None).
+
+        ``h``: CD (linear channel only) and the sampling-time offset, common to both polarizations;
+        ``mats``: per frame, the output SOP rotation times the first-order PMD matrix with its own
+        random principal states (``jones``: (frames, 2, 2, 2), the two unitaries of each frame).
+        """
+        from dsp.channel.fiber import cd_response
+        from dsp.channel.polarization import pmd_response
+
+        h = np.ones(n, dtype=np.complex128)
+        cd = 0.0 if self.n_spans else self.total_cd_ps_nm
+        if cd:
+            h = h * cd_response(n, self.fs_hz, cd, self.wavelength_nm)
+        if self.timing_offset_sym:
+            f = np.fft.fftfreq(n, 1.0 / self.fs_hz)
+            h = h * np.exp(-2j * np.pi * f * self.timing_offset_sym / self.symbol_rate_hz)
+        if jones is None:
+            return h, None
+        if not self.dgd_ps:
+            return h, jones[:, 0, :, :, None]
+        mats = np.stack([np.einsum("ab,bcn->acn", j[0], pmd_response(n, self.fs_hz, self.dgd_ps, j[1]))
+                         for j in jones])
+        return h, mats
+
+    def propagate(self, field, normal, jones):
+        """Fiber (linear CD + PMD, or SSFM spans), ASE at ``osnr_db``, LO phase noise and offset."""
+        from dsp.channel import lasers, noise
+
+        xp, fft = array_module(field), fft_module(field)
+        n = field.shape[-1]
+        if self.n_spans:
+            from dsp.channel.nonlinear import propagate_link
+
+            field, _ = propagate_link(field, self.fs_hz, n_spans=self.n_spans, span_km=self.span_km,
+                                      launch_dbm=self.launch_dbm, nf_db=self.nf_db, rng=normal,
+                                      alpha_db_km=self.attenuation_db_km,
+                                      dispersion_ps_nm_km=self.dispersion_ps_nm_km,
+                                      wavelength_nm=self.wavelength_nm, gamma_w_km=self.gamma_w_km)
+        h, mats = self._linear_response(n, jones)
+        ct = field.dtype
+        if mats is not None and mats.shape[-1] == 1 and not (self.timing_offset_sym or (not self.n_spans and self.total_cd_ps_nm)):
+            m = xp.asarray(mats[..., 0].astype(ct))  # a pure SOP rotation: no FFT needed
+            field = xp.einsum("rpq,rqn->rpn", m, field)
+        elif mats is not None or self.timing_offset_sym or (not self.n_spans and self.total_cd_ps_nm):
+            spec = fft.fft(field, axis=-1)
+            if mats is not None:
+                m = xp.asarray((mats * h).astype(ct))
+                spec = xp.einsum("rpqn,rqn->rpn", m, spec)
+            else:
+                spec = spec * xp.asarray(h.astype(ct))
+            field = fft.ifft(spec, axis=-1)
+        if math.isfinite(self.osnr_db):
+            field = noise.add_ase(field, self.osnr_db, self.fs_hz, normal)
+        if self.linewidth_hz:
+            field = lasers.apply_phase_noise(field, self.linewidth_hz, self.fs_hz, normal)
+        if self.freq_offset_hz:
+            field = lasers.apply_frequency_offset(field, self.freq_offset_hz, self.fs_hz)
+        return field
+
+    # ------------------------------------------------------------------ receiver DSP
+    def receive(self, field, trace: dict | None = None):
+        """Receiver front end and DSP up to carrier recovery: (symbols (frames, 2, n), phase, converged).
+
+        ``phase`` is the carrier-phase estimate of the CPR (None when ``cpr="none"``); ``converged``
+        the per-frame flag of the MIMO equalizer. With ``trace`` (a dict), the signal after every
+        stage is stored in it (NumPy arrays).
+        """
+        from dsp.channel.iq import coherent_detect
+        from dsp.modulation.shaping import matched_filter_rrc
+        from dsp.rx import carrier, mimo
+
+        def keep(name, v):
+            if trace is not None:
+                trace[name] = _host(v)
+
+        const = self.constellation
+        y = coherent_detect(field, self.adc_bits, self.adc_clip)
+        keep("received", y)
+        if self.cdc != "none" and self.total_cd_ps_nm:
+            from dsp.rx.cdc import compensate_cd
+
+            y = compensate_cd(y, self.total_cd_ps_nm, self.fs_hz, wavelength_nm=self.wavelength_nm, method=self.cdc)
+            keep("cd_compensated", y)
+        y = matched_filter_rrc(y, self.sps, self.rolloff)
+        if self.timing_recovery:
+            from dsp.rx.timing import recover_timing
+
+            y = recover_timing(y, self.sps)
+        keep("matched", y)
+        # Acquisition: CMA passes over the skipped head with larger steps (ACQUISITION_STEPS) converge
+        # from the centre spike; then the whole frame runs from those taps with the tracking step.
+        head = y[..., :max(self.n_skip, 2048) * self.sps]
+        w = None
+        for scale in ACQUISITION_STEPS:
+            w = mimo.mimo_equalize(head, taps=self.mimo_taps, sps=self.sps, method="cma",
+                                   mu=scale * self.mimo_mu, constellation=const, weights=w).weights
+        res = mimo.mimo_equalize(y, taps=self.mimo_taps, sps=self.sps, method=self.mimo_method, mu=self.mimo_mu,
+                                 constellation=const, weights=w)
+        z = res.y
+        if trace is not None:
+            trace["mimo_weights"] = _host(res.weights)
+        keep("mimo", z)
+        if self.mimo_dd_mu:
+            # Second pass: the carrier offset found on the blind output is removed from the input,
+            # then the equalizer restarts from the blind taps and switches to DD-LMS at once.
+            f = carrier.estimate_frequency_offset(z, self.symbol_rate_hz) if self.foe else 0.0
+            fa = np.atleast_1d(np.asarray(f, dtype=np.float64))
+            xp = array_module(y)
+            k = xp.arange(y.shape[-1], dtype=xp.float64)
+            rot = xp.exp(-2j * np.pi * xp.asarray(fa)[:, None, None] / self.fs_hz * k).astype(y.dtype)
+            res = mimo.mimo_equalize(y * rot, taps=self.mimo_taps, sps=self.sps, method="cma", mu=self.mimo_mu,
+                                     n_blind=self.n_skip // 2, mu_dd=self.mimo_dd_mu, pll_mu=1e-2,
+                                     constellation=const, weights=res.weights)
+            z = res.y
+            keep("mimo_dd", z)
+        elif self.foe:
+            f = carrier.estimate_frequency_offset(z, self.symbol_rate_hz)
+            z = carrier.remove_frequency_offset(z, f, self.symbol_rate_hz)
+            keep("foe", z)
+            if trace is not None:
+                trace["freq_offset_hz"] = np.asarray(f)
+        phase = None
+        if self.cpr == "bps":
+            r = carrier.bps(z, const, n_phases=self.cpr_phases, window=self.cpr_window)
+            z, phase = r.symbols, r.phase
+        elif self.cpr == "vv":
+            r = carrier.viterbi_viterbi(z, window=self.cpr_window)
+            z, phase = r.symbols, r.phase
+        keep("cpr", z)
+        if trace is not None and phase is not None:
+            trace["phase"] = _host(phase)
+        return z, phase, res.converged
+
+    def align(self, z, symbols, labels):
+        """Frame alignment of the DSP output ``z`` to the transmitted ``symbols`` / ``labels``.
+
+        Per frame: the polarization assignment (identity or swap) and the delay (within
+        +-``mimo_taps`` symbols) that maximise the magnitude of the circular cross-correlation (blind
+        to the constant phase and to the pi/2 ambiguity). Returns the transmitted symbols and labels
+        rearranged so that index k matches ``z[..., k]``.
+        """
+        xp, fft = array_module(z), fft_module(z)
+        n = z.shape[-1]
+        zf = fft.fft(z, axis=-1)
+        af = fft.fft(symbols, axis=-1)
+        corr = xp.abs(fft.ifft(zf[:, :, None, :] * xp.conj(af[:, None, :, :]), axis=-1))  # (r, p, q, lag)
+        lmax = self.mimo_taps
+        window = xp.concatenate([corr[..., :lmax + 1], corr[..., n - lmax:]], axis=-1)
+        peak = window.max(axis=-1)
+        lag_idx = window.argmax(axis=-1)
+        lags = xp.where(lag_idx <= lmax, lag_idx, lag_idx - (2 * lmax + 1))
+        swap = (peak[:, 0, 1] + peak[:, 1, 0]) > (peak[:, 0, 0] + peak[:, 1, 1])
+        rows = xp.arange(z.shape[0])
+        ref_sym = xp.empty_like(symbols)
+        ref_lab = xp.empty_like(labels)
+        k = xp.arange(n)
+        for p in range(2):
+            q = xp.where(swap, 1 - p, p)
+            lag = lags[rows, p, q]
+            idx = (k[None, :] - lag[:, None]) % n
+            ref_sym[:, p] = symbols[rows[:, None], q[:, None], idx]
+            ref_lab[:, p] = labels[rows[:, None], q[:, None], idx]
+        return ref_sym, ref_lab
+
+    def counted_mask(self, n: int):
+        """Boolean (n,): the symbols of a frame that are counted (not skipped, tail or pilot)."""
+        mask = np.zeros(n, dtype=bool)
+        mask[self.n_skip:n - self.tail_symbols] = True
+        if self.pilot_period:
+            mask[::self.pilot_period] = False
+        return mask
+
+    # ------------------------------------------------------------------ the batch
+    @staticmethod
+    def _random_sources(backend, seed_seq, threads):
+        """(labels generator, NormalStream of the noise, SOP generator), all keyed by ``seed_seq``."""
+        from dsp.channel import NormalStream
+
+        key = seed_seq.generate_state(6, np.uint32)
+        label_rng = np.random.Generator(np.random.Philox(key=int(key[2]) | int(key[3]) << 32))
+        sop_rng = np.random.Generator(np.random.Philox(key=int(key[4]) | int(key[5]) << 32))
+        return label_rng, NormalStream(backend, key[:2], threads), sop_rng
+
+    def _simulate(self, backend, labels, normal, sop_rng, trace=None):
+        """(DSP output, CPR phase, converged, transmitted symbols) of ``labels`` (frames, 2, n)."""
+        from dsp.channel.polarization import random_sop
+        from dsp.modulation import map_labels
+
+        symbols = map_labels(labels, self.constellation, self._ctype())
+        jones = random_sop(sop_rng, (labels.shape[0], 2)) if (self.random_sop or self.dgd_ps) else None
+        field = self.propagate(self.transmit(symbols, normal, sop_rng), normal, jones)
+        z, phase, converged = self.receive(field, trace)
+        return z, phase, converged, symbols
+
+    def count(self, z, phase, converged, symbols, labels) -> Counts:
+        """Align, resolve cycle slips with the pilots, decide and count one group of frames."""
+        from dsp.metrics import gmi_sum
+        from dsp.modulation import demap_hard, demap_llr, labels_to_bits
+        from dsp.rx.carrier import correct_cycle_slips
+
+        xp = array_module(z)
+        const = self.constellation
+        n = z.shape[-1]
+        ref_sym, ref_lab = self.align(z, symbols, labels)
+        slips = 0
+        if self.pilot_period and phase is not None:
+            pos = np.arange(0, n, self.pilot_period)
+            sc = correct_cycle_slips(z, phase, ref_sym[..., pos], pos)
+            z, slips = sc.symbols, int(sc.slips.sum())
+        else:  # no pilots: the constant pi/2 ambiguity is resolved with the known data
+            c = (z * xp.conj(ref_sym)).sum(axis=-1, keepdims=True)
+            q = xp.round(xp.angle(c) / (np.pi / 2))
+            z = z * xp.exp(-1j * q * (np.pi / 2)).astype(z.dtype)
+        mask = xp.asarray(self.counted_mask(n))
+        zc, rc, lc = z[..., mask], ref_sym[..., mask], ref_lab[..., mask]
+        for _ in range(2):  # decision-directed gain (blind AGC) per frame and polarization
+            d = xp.asarray(const.points.astype(z.dtype))[demap_hard(zc, const).astype(xp.intp)]
+            g = (zc * xp.conj(d)).sum(axis=-1, keepdims=True) / (xp.abs(d) ** 2).sum(axis=-1, keepdims=True)
+            zc = zc / g
+        dec = demap_hard(zc, const)
+        err = xp.bitwise_xor(dec, lc)
+        pop = xp.asarray(_POPCOUNT8)[err]
+        bit_err_frame = backend_sum(pop.reshape(pop.shape[0], -1), xp)
+        bits_frame = 2 * lc.shape[-1] * const.bits_per_symbol
+        conv = np.asarray(_host(converged)).reshape(-1)
+        bad = (~conv) | (bit_err_frame > 0.25 * bits_frame)
+        if bad.any():
+            raise ConvergenceError(
+                f"the receiver DSP did not converge on {int(bad.sum())} of {bad.size} frames "
+                f"(MIMO converged: {conv.tolist()}, frame BER: {(bit_err_frame / bits_frame).round(3).tolist()}); "
+                f"no BER is reported. Check osnr_db ({self.osnr_db}), mimo_mu ({self.mimo_mu}), mimo_taps "
+                f"({self.mimo_taps}) against the channel memory (dgd_ps {self.dgd_ps}, cd_ps_nm {self.total_cd_ps_nm}).")
+        e2 = xp.abs(zc - rc) ** 2
+        noise_var = e2.mean(axis=-1, keepdims=True)
+        sums = {"err_power": float(e2.sum()), "ref_power": float((xp.abs(rc) ** 2).sum()),
+                "cycle_slips": float(slips), "frames": float(z.shape[0])}
+        llr = demap_llr(zc, const, xp.maximum(noise_var, noise_var.dtype.type(1e-12)), method="exact")
+        total, count = gmi_sum(llr, labels_to_bits(lc, const.bits_per_symbol))
+        sums["gmi_sum"], sums["gmi_bits"] = float(total), float(count)
+        bit_errors = int(bit_err_frame.sum())
+        return Counts(bit_errors, int(bits_frame * z.shape[0]), int(xp.count_nonzero(err)), int(err.size),
+                      (), tuple(sums.items()))
+
+    def run_batch(self, backend, seed_seq, n_symbols, threads=None) -> Counts:
+        """Simulate ``ceil(n_symbols / counted_per_frame)`` frames (both polarizations) and count errors.
+
+        ``n_symbols`` counts symbols of one polarization (each frame counts ``counted_per_frame``
+        symbols in each of the two).
+        """
+        if backend.name == "cpu":
+            with backend.fft.set_workers(threads or backend.ops.default_threads()):
+                return self._run_batch(backend, seed_seq, n_symbols, threads)
+        return self._run_batch(backend, seed_seq, n_symbols, threads)
+
+    def _run_batch(self, backend, seed_seq, n_symbols, threads) -> Counts:
+        rows = max(1, -(-int(n_symbols) // (2 * self.counted_per_frame)))
+        label_rng, normal, sop_rng = self._random_sources(backend, seed_seq, threads)
+        per_chunk = max(1, (1 << 20) // (self.frame_symbols * self.sps))
+        total = None
+        for first in range(0, rows, per_chunk):
+            labels = label_rng.integers(0, self.m, size=(min(per_chunk, rows - first), 2, self.frame_symbols),
+                                        dtype=np.uint8)
+            labels = backend.xp.asarray(labels)
+            z, phase, converged, symbols = self._simulate(backend, labels, normal, sop_rng)
+            c = self.count(z, phase, converged, symbols, labels)
+            total = c if total is None else total + c
+        return total
+
+    def trace(self, n_frames: int = 1, seed: int = 0) -> dict:
+        """Run ``n_frames`` frames on the CPU and return the signal after every receiver stage.
+
+        Keys: ``received``, ``cd_compensated``, ``matched``, ``mimo`` (and ``mimo_dd``), ``foe``,
+        ``cpr`` (complex NumPy arrays), ``mimo_weights``, ``phase``, ``freq_offset_hz``, ``symbols``
+        (transmitted), ``link``. For constellation, tap and phase plots (:mod:`dsp.sim.plot`).
+        """
+        from dsp.backend import get_backend
+
+        be = get_backend("cpu")
+        label_rng, normal, sop_rng = self._random_sources(be, np.random.SeedSequence(int(seed)), None)
+        labels = label_rng.integers(0, self.m, size=(int(n_frames), 2, self.frame_symbols), dtype=np.uint8)
+        out: dict = {"link": self}
+        _, _, _, out["symbols"] = self._simulate(be, labels, normal, sop_rng, out)
+        return out
+
+    def point_metrics(self, total: Counts, confidence: float = 0.95) -> dict:
+        """SNR, EVM, Q, GMI/NGMI and cycle slips of a finished point, and the line OSNR."""
+        from dsp.metrics import gmi_from_sum, q_factor_db
+
+        s = total.totals
+        out = {"osnr_line_db": self.line_osnr_db}
+        if s.get("err_power", 0) > 0 and s.get("ref_power", 0) > 0:
+            ratio = s["err_power"] / s["ref_power"]
+            out["snr_db"] = -10.0 * math.log10(ratio)
+            out["evm_pct"] = 100.0 * math.sqrt(ratio)
+        if total.bits and 0 < total.bit_errors < total.bits / 2:
+            out["q_db"] = float(q_factor_db(total.bit_errors / total.bits))
+        if s.get("gmi_bits", 0) > 0:
+            gmi = float(gmi_from_sum(s["gmi_sum"], int(s["gmi_bits"]), self.bits_per_symbol))
+            out["gmi"] = gmi
+            out["ngmi"] = gmi / self.bits_per_symbol
+        if "cycle_slips" in s:
+            out["cycle_slips"] = int(s["cycle_slips"])
+            out["frames"] = int(s["frames"])
+        return out
+
+
+def backend_sum(a, xp):
+    """Row sums of ``a`` (rows, n) as a NumPy int64 array."""
+    return np.asarray(_host(a.sum(axis=-1, dtype=xp.int64)), dtype=np.int64)
+
+
+def _host(a):
+    return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else np.asarray(a)
