@@ -35,13 +35,16 @@ def rrc_response(f_norm, rolloff: float) -> np.ndarray:
     """Root-raised-cosine amplitude response at frequencies ``f_norm`` in units of the symbol rate.
 
     1 for ``|f| <= (1 - beta)/2``, ``sqrt((1 + cos(pi/beta (|f| - (1 - beta)/2))) / 2)`` in the
-    roll-off band, 0 beyond ``(1 + beta)/2``. Float64 NumPy.
+    roll-off band, 0 beyond ``(1 + beta)/2`` (for beta = 0, sqrt(1/2) at exactly ``|f| = 1/2``).
+    Float64 NumPy.
     """
     _check(1, rolloff)
     f = np.abs(np.asarray(f_norm, dtype=np.float64))
     lo, hi = (1.0 - rolloff) / 2.0, (1.0 + rolloff) / 2.0
     h = np.where(f <= lo, 1.0, 0.0)
-    if rolloff > 0:
+    if rolloff == 0:  # the band edge itself: half the raised cosine, so that aliases sum to 1
+        h = np.where(f == 0.5, np.sqrt(0.5), h)
+    else:
         band = (f > lo) & (f < hi)
         h = np.where(band, np.sqrt(0.5 * (1.0 + np.cos(np.pi / rolloff * (f - lo)))), h)
     return h

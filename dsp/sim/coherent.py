@@ -128,7 +128,7 @@ class CoherentLink(Link):
     foe: bool = True
     cpr: str = "bps"
     cpr_phases: int = 32
-    cpr_window: int = 32
+    cpr_window: int = 64
     pilot_period: int = 64
     # simulation
     frame_symbols: int = 32768
@@ -388,6 +388,9 @@ class CoherentLink(Link):
         for scale in ACQUISITION_STEPS:
             w = mimo.mimo_equalize(head, taps=self.mimo_taps, sps=self.sps, method="cma",
                                    mu=scale * self.mimo_mu, constellation=const, weights=w).weights
+            if not bool(array_module(w).isfinite(w).all()):
+                raise ConvergenceError(f"the MIMO equalizer diverged during acquisition (step {scale:g} x "
+                                       f"mimo_mu = {scale * self.mimo_mu:g}); no BER is reported. Lower mimo_mu.")
         res = mimo.mimo_equalize(y, taps=self.mimo_taps, sps=self.sps, method=self.mimo_method, mu=self.mimo_mu,
                                  constellation=const, weights=w)
         z = res.y

@@ -1,0 +1,194 @@
+"""The coherent DP-QAM link (dsp.sim.coherent): theory agreement, CD, the full 400ZR impairment set,
+nonlinear optimum, convergence errors and presets."""
+import math
+
+import numpy as np
+import pytest
+
+from dsp.backend import get_backend
+from dsp.channel.noise import combine_osnr_db, osnr_to_snr_db, snr_to_osnr_db
+from dsp.metrics import ber_awgn_qam, ber_interval, gmi_awgn_qam
+from dsp.modulation.shaping import matched_filter_rrc, rrc_response, rrc_taps, shape_rrc
+from dsp.sim.coherent import CoherentLink, ConvergenceError
+from dsp.sim.links import build_link
+
+CPU = get_backend("cpu")
+RS = 59.84375e9
+
+
+def run(link, frames=2, seed=1):
+    c = link.run_batch(CPU, np.random.SeedSequence(seed), frames * 2 * link.counted_per_frame)
+    return c, link.point_metrics(c)
+
+
+# ----------------------------------------------------------------------------- conventions
+
+def test_osnr_snr_conversion():
+    # DOMAIN.md: OSNR_dB = SNR_dB + 10 log10(Rs / 12.5 GHz).
+    assert osnr_to_snr_db(20.0, RS) == pytest.approx(20.0 - 10 * math.log10(RS / 12.5e9))
+    assert snr_to_osnr_db(osnr_to_snr_db(17.3, 30e9), 30e9) == pytest.approx(17.3)
+    assert combine_osnr_db(20.0, 20.0) == pytest.approx(20.0 - 10 * math.log10(2))
+    assert combine_osnr_db(math.inf, 25.0) == 25.0
+    with pytest.raises(ValueError, match="osnr_db"):
+        osnr_to_snr_db(float("nan"), RS)
+    with pytest.raises(ValueError, match="symbol_rate_baud"):
+        osnr_to_snr_db(20.0, 0.0)
+
+
+def test_add_ase_power_matches_osnr():
+    from dsp.channel.noise import add_ase
+
+    rng = np.random.default_rng(3)
+    x = np.zeros((4, 2, 1 << 15), dtype=np.complex64) + np.complex64(1.0)  # 2 W over both pols
+    fs, osnr = 2 * RS, 18.0
+    noise = add_ase(x, osnr, fs, rng) - x
+    # ASE in both pols within 12.5 GHz = P / OSNR; white over fs, so its total power is that * fs / 12.5 GHz.
+    expect = 2.0 / 10 ** (osnr / 10) * fs / 12.5e9
+    assert np.mean(np.sum(np.abs(noise) ** 2, axis=-2)) == pytest.approx(expect, rel=0.01)
+    assert noise.dtype == np.complex64
+    with pytest.raises(ValueError, match="complex"):
+        add_ase(np.ones((2, 8)), 20.0, fs, rng)
+
+
+def test_rrc_shaping_is_nyquist_and_unit_power():
+    rng = np.random.default_rng(0)
+    a = (rng.choice([-1, 1], (2, 4096)) + 1j * rng.choice([-1, 1], (2, 4096))) / np.sqrt(2)
+    for beta in (0.0, 0.1, 0.5, 1.0):
+        s = shape_rrc(a.astype(np.complex64), 2, beta)
+        assert s.dtype == np.complex64 and s.shape == (2, 8192)
+        assert np.mean(np.abs(s) ** 2) == pytest.approx(1.0, rel=0.03)
+        y = matched_filter_rrc(s, 2, beta)[:, ::2]
+        assert np.max(np.abs(y - a)) < 1e-4
+    # The truncated FIR's spectrum approximates the closed-form response.
+    h = rrc_taps(64, 8, 0.2)
+    f = np.fft.rfftfreq(4096, 1 / 8)
+    H = np.abs(np.fft.rfft(h, 4096))
+    assert np.max(np.abs(H / H[0] - rrc_response(f, 0.2))) < 0.02
+    with pytest.raises(ValueError, match="rolloff"):
+        shape_rrc(a, 2, 1.5)
+
+
+# ----------------------------------------------------------------------------- the link
+
+def test_back_to_back_agrees_with_theory():
+    """Ideal transceiver, ASE only (and a random SOP): BER and SNR within a few tenths of a dB.
+
+    "Ideal DSP" here: the blind chain with a long CPR window (the phase is static).
+    """
+    for osnr in (18.0, 21.0):
+        link = CoherentLink(osnr_db=osnr, cpr_window=128)
+        c, met = run(link, frames=3)
+        snr_theory = osnr_to_snr_db(osnr, link.symbol_rate_hz)
+        assert abs(met["snr_db"] - snr_theory) < 0.3, (osnr, met["snr_db"], snr_theory)
+        lo, hi = ber_interval(c.bit_errors, c.bits, 0.999)
+        assert hi > ber_awgn_qam(16, snr_theory)            # no better than theory
+        assert lo < ber_awgn_qam(16, snr_theory - 0.3)      # within 0.3 dB of it
+        # GMI from the LLRs agrees with the AWGN value at the measured SNR.
+        # (slightly below: the LLRs assume Gaussian noise, the CMA residual is not quite)
+        assert gmi_awgn_qam(16, met["snr_db"]) - 0.06 < met["gmi"] < gmi_awgn_qam(16, met["snr_db"]) + 0.01
+        assert met["cycle_slips"] == 0
+
+
+def test_qpsk_with_viterbi_viterbi():
+    link = CoherentLink(m=4, osnr_db=12.0, cpr="vv", linewidth_hz=100e3)
+    c, met = run(link, frames=2)
+    snr = osnr_to_snr_db(12.0, link.symbol_rate_hz)
+    lo, hi = ber_interval(c.bit_errors, c.bits, 0.999)
+    assert hi > ber_awgn_qam(4, snr) and lo < ber_awgn_qam(4, snr - 0.5)
+
+
+@pytest.mark.parametrize("cdc, limit_db", [("fd", 0.1), ("td", 0.3)])
+def test_cd_2400_compensated_without_penalty(cdc, limit_db):
+    """FD: exact inverse, no penalty. TD: Savory's truncated FIR leaves ~5 % rms error (~0.2 dB here)."""
+    ref = CoherentLink(osnr_db=20.0)
+    link = CoherentLink(osnr_db=20.0, cd_ps_nm=2400.0, cdc=cdc)
+    _, m0 = run(ref)
+    _, m1 = run(link)
+    assert m1["snr_db"] > m0["snr_db"] - limit_db, (m0["snr_db"], m1["snr_db"])
+
+
+def test_cd_uncompensated_or_wrong_sign_fails():
+    """The physical sign: compensating -2400 ps/nm for a +2400 ps/nm fiber leaves 4800 ps/nm."""
+    with pytest.raises(ConvergenceError, match="did not converge"):
+        run(CoherentLink(osnr_db=25.0, cd_ps_nm=2400.0, cdc="none"))
+
+
+def test_full_400zr_impairments_converge_with_small_penalty():
+    """2400 ps/nm, 100 kHz linewidths, 1 GHz offset, 10 ps DGD under a random SOP."""
+    ref = CoherentLink(osnr_db=20.5)
+    link = CoherentLink(osnr_db=20.5, cd_ps_nm=2400.0, linewidth_hz=100e3, freq_offset_hz=1e9, dgd_ps=10.0)
+    _, m0 = run(ref, frames=3)
+    c, m1 = run(link, frames=3)
+    penalty = m0["snr_db"] - m1["snr_db"]
+    assert penalty < 0.5, penalty
+    assert c.bit_errors / c.bits < 2.0e-2
+
+
+def test_timing_offset_is_recovered():
+    # A 3-tap equalizer cannot absorb a 0.4-symbol sampling error by itself.
+    ref = CoherentLink(osnr_db=20.0, mimo_taps=3)
+    link = CoherentLink(osnr_db=20.0, mimo_taps=3, timing_offset_sym=0.4)
+    off = CoherentLink(osnr_db=20.0, mimo_taps=3, timing_offset_sym=0.4, timing_recovery=False)
+    _, m0 = run(ref)
+    _, m1 = run(link)
+    _, m2 = run(off)
+    assert m1["snr_db"] > m0["snr_db"] - 0.15
+    assert m2["snr_db"] < m1["snr_db"] - 0.2  # the sampling error costs without timing recovery (0.36 dB)
+
+
+def test_launch_power_sweep_has_an_optimum():
+    """Over 3 x 80 km spans, SNR rises with launch power (ASE-limited), then falls (Kerr)."""
+    snr = {}
+    for p in (-6.0, 3.0, 12.0):
+        link = CoherentLink(osnr_db=math.inf, n_spans=3, span_km=80.0, launch_dbm=p, nf_db=5.0,
+                            frame_symbols=16384, n_skip=4096)
+        _, met = run(link, frames=1)
+        snr[p] = met["snr_db"]
+        assert met["osnr_line_db"] == pytest.approx(p - 16.0 - 5.0 + 57.953 - 10 * math.log10(3), abs=0.05)
+    assert snr[3.0] > snr[-6.0] + 3 and snr[3.0] > snr[12.0] + 3, snr
+
+
+def test_diverging_equalizer_raises_instead_of_a_ber():
+    with pytest.raises(ConvergenceError, match="no BER is reported"):
+        run(CoherentLink(osnr_db=20.0, mimo_mu=0.1, dgd_ps=10.0), frames=1)
+
+
+def test_same_seed_same_counts():
+    link = CoherentLink(osnr_db=19.0, linewidth_hz=100e3)
+    a, _ = run(link, frames=1, seed=5)
+    b, _ = run(link, frames=1, seed=5)
+    assert a == b
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(m=8), "m must be one of"),
+    (dict(osnr_db=float("nan")), "osnr_db"),
+    (dict(cd_ps_nm="lots"), "cd_ps_nm must be 'auto'"),
+    (dict(dgd_ps=-1.0), "dgd_ps must be >= 0"),
+    (dict(mimo_taps=14), "mimo_taps must be odd"),
+    (dict(mimo_method="lms"), "mimo_method must be one of"),
+    (dict(cpr="vv"), "needs QPSK"),
+    (dict(freq_offset_hz=9e9), "within"),
+    (dict(pilot_period=1), "pilot_period"),
+    (dict(n_skip=20000), "n_skip"),
+    (dict(linewidth_hz=-5.0), "linewidth_hz"),
+    (dict(timing_recovery="yes"), "timing_recovery"),
+])
+def test_bad_parameters(kw, match):
+    with pytest.raises(ValueError, match=match):
+        CoherentLink(**kw)
+
+
+def test_presets_build_and_run_from_the_engine():
+    from dsp.sim.engine import simulate_ber
+    from dsp.sim.presets import load_preset
+
+    p = load_preset("400zr")
+    assert p.threshold_ber == 1.25e-2
+    link = build_link("coherent", **p.resolve({"osnr_db": "inf"}))
+    assert link.osnr_db == math.inf and link.total_cd_ps_nm == 2400.0
+    res = simulate_ber("coherent-b2b", sweep={"osnr_db": [19.0]}, target_errors=200, max_bits=1e6, seed=2)
+    pt = res.points[0]
+    assert pt.bit_errors >= 200 and "snr_db" in pt.metrics and "ngmi" in pt.metrics
+    for name in ("openzr-400g", "800zr"):
+        assert load_preset(name).threshold_ber == 2.0e-2
