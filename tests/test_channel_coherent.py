@@ -51,7 +51,7 @@ def test_apply_phase_noise_common_to_both_polarizations():
     rot = y / x
     assert np.allclose(rot[:, 0], rot[:, 1], atol=1e-5)          # one laser, both polarizations
     assert not np.allclose(rot[0, 0], rot[1, 0], atol=1e-2)      # independent walks per frame
-    ref = x * np.exp(1j * lasers.phase_noise((3, 1, 4096), 1e6, 32e9, np.random.default_rng(4)))
+    ref = x * np.exp(1j * lasers.phase_noise((3, 1, 4096), 1e6, 32e9, np.random.default_rng(4), dtype=np.float32))
     assert np.allclose(y, ref, atol=1e-5)
 
 

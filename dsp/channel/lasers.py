@@ -99,9 +99,12 @@ def phase_noise(shape, linewidth_hz: float, sample_rate_hz: float, rng, dtype=np
         raise ValueError(f"shape must have at least one axis and no negative sizes (got {shape})")
     if np.dtype(dtype).kind != "f":
         raise ValueError(f"dtype must be a real floating dtype (got {np.dtype(dtype)})")
-    d = rng.standard_normal(shape, dtype=np.float64)
-    d *= math.sqrt(2.0 * math.pi * lw / fs)
-    return xp.cumsum(d, axis=-1).astype(dtype, copy=False)
+    # Increments are drawn in the result's precision (float32 increments of a small variance lose
+    # nothing that matters); the running sum is float64 so that long walks do not drift.
+    step = np.float32 if np.dtype(dtype) == np.float32 else np.float64
+    d = rng.standard_normal(shape, dtype=step)
+    d *= step(math.sqrt(2.0 * math.pi * lw / fs))
+    return xp.cumsum(d, axis=-1, dtype=np.float64).astype(dtype, copy=False)
 
 
 def _complex_field(field):
@@ -127,9 +130,12 @@ def apply_phase_noise(field, linewidth_hz: float, fs_hz: float, rng):
     """
     _complex_field(field)
     shape = field.shape[:-2] + (1, field.shape[-1]) if field.ndim >= 2 else field.shape
-    phi = phase_noise(shape, linewidth_hz, fs_hz, rng)
+    rdt = np.float32 if field.dtype == np.complex64 else np.float64
+    phi = phase_noise(shape, linewidth_hz, fs_hz, rng, dtype=rdt)
     xp = array_module(field)
-    rot = xp.exp(1j * xp.asarray(phi)).astype(field.dtype, copy=False)
+    rot = xp.empty(phi.shape, dtype=field.dtype)
+    xp.cos(phi, out=rot.real)
+    xp.sin(phi, out=rot.imag)
     return field * rot
 
 

@@ -41,6 +41,12 @@ CDC_METHODS = ("fd", "td", "none")
 MIMO_METHODS = ("cma", "rde")
 CPR_METHODS = ("bps", "vv", "none")
 FORMATS = (4, 16, 64)
+ALIGN_SYMBOLS = 1024
+"""Symbols per polarization correlated for frame alignment."""
+FOE_SYMBOLS = 8192
+"""Symbols per polarization of each frame that the frequency offset is estimated from."""
+GMI_SYMBOLS = 1 << 16
+"""Counted symbols per polarization of each chunk of frames that the GMI is estimated from."""
 ACQUISITION_STEPS = (10.0, 3.0)
 """Step-size multiples of the MIMO acquisition passes over the skipped head of each frame."""
 
@@ -291,37 +297,34 @@ class CoherentLink(Link):
             field = noise.add_ase(field, self.tx_osnr_db, self.fs_hz, normal, signal_power=2.0)
         return field
 
-    def _linear_response(self, n: int, jones):
-        """Circular channel response: (h (n,), mats (frames, 2, 2, n) or None).
-
-        ``h``: CD (linear channel only) and the sampling-time offset, common to both polarizations;
-        ``mats``: per frame, the output SOP rotation times the first-order PMD matrix with its own
-        random principal states (``jones``: (frames, 2, 2, 2), the two unitaries of each frame).
-        """
+    def _common_response(self, n: int) -> np.ndarray | None:
+        """Circular response common to both polarizations: CD (linear channel) and the sampling-time
+        offset, complex128 (n,), or None when there is neither."""
         from dsp.channel.fiber import cd_response
-        from dsp.channel.polarization import pmd_response
 
-        h = np.ones(n, dtype=np.complex128)
         cd = 0.0 if self.n_spans else self.total_cd_ps_nm
+        if not cd and not self.timing_offset_sym:
+            return None
+        h = np.ones(n, dtype=np.complex128)
         if cd:
             h = h * cd_response(n, self.fs_hz, cd, self.wavelength_nm)
         if self.timing_offset_sym:
             f = np.fft.fftfreq(n, 1.0 / self.fs_hz)
             h = h * np.exp(-2j * np.pi * f * self.timing_offset_sym / self.symbol_rate_hz)
-        if jones is None:
-            return h, None
-        if not self.dgd_ps:
-            return h, jones[:, 0, :, :, None]
-        mats = np.stack([np.einsum("ab,bcn->acn", j[0], pmd_response(n, self.fs_hz, self.dgd_ps, j[1]))
-                         for j in jones])
-        return h, mats
+        return h
 
     def propagate(self, field, normal, jones):
-        """Fiber (linear CD + PMD, or SSFM spans), ASE at ``osnr_db``, LO phase noise and offset."""
+        """Fiber (linear CD + PMD, or SSFM spans), ASE at ``osnr_db``, LO phase noise and offset.
+
+        ``jones``: (frames, 2, 2, 2) per frame the output SOP rotation R and the principal states
+        J of the PMD; the channel is ``R J^H diag(exp(-j w tau/2), exp(+j w tau/2)) J`` (the
+        matrix of :func:`dsp.channel.polarization.pmd_response`, applied as two time-domain
+        rotations around a diagonal frequency response), times the common response.
+        """
         from dsp.channel import lasers, noise
 
         xp, fft = array_module(field), fft_module(field)
-        n = field.shape[-1]
+        n, ct = field.shape[-1], field.dtype
         if self.n_spans:
             from dsp.channel.nonlinear import propagate_link
 
@@ -330,19 +333,25 @@ class CoherentLink(Link):
                                       alpha_db_km=self.attenuation_db_km,
                                       dispersion_ps_nm_km=self.dispersion_ps_nm_km,
                                       wavelength_nm=self.wavelength_nm, gamma_w_km=self.gamma_w_km)
-        h, mats = self._linear_response(n, jones)
-        ct = field.dtype
-        if mats is not None and mats.shape[-1] == 1 and not (self.timing_offset_sym or (not self.n_spans and self.total_cd_ps_nm)):
-            m = xp.asarray(mats[..., 0].astype(ct))  # a pure SOP rotation: no FFT needed
-            field = xp.einsum("rpq,rqn->rpn", m, field)
-        elif mats is not None or self.timing_offset_sym or (not self.n_spans and self.total_cd_ps_nm):
-            spec = fft.fft(field, axis=-1)
-            if mats is not None:
-                m = xp.asarray((mats * h).astype(ct))
-                spec = xp.einsum("rpqn,rqn->rpn", m, spec)
+        h = self._common_response(n)
+        out_rot = None
+        if jones is not None:
+            rot, psp = jones[:, 0], jones[:, 1]
+            if self.dgd_ps:
+                field = _rotate(xp.asarray(psp.astype(ct)), field)
+                out_rot = rot @ np.conj(np.swapaxes(psp, -1, -2))
             else:
-                spec = spec * xp.asarray(h.astype(ct))
-            field = fft.ifft(spec, axis=-1)
+                out_rot = rot
+        if self.dgd_ps or h is not None:
+            hh = np.ones((2, n), dtype=np.complex128) if h is None else np.stack([h, h])
+            if self.dgd_ps:
+                w = 2 * np.pi * np.fft.fftfreq(n, 1.0 / self.fs_hz)
+                tau = self.dgd_ps * 1e-12
+                hh[0] *= np.exp(-0.5j * w * tau)
+                hh[1] *= np.exp(+0.5j * w * tau)
+            field = fft.ifft(fft.fft(field, axis=-1) * xp.asarray(hh.astype(ct)), axis=-1)
+        if out_rot is not None:
+            field = _rotate(xp.asarray(out_rot.astype(ct)), field)
         if math.isfinite(self.osnr_db):
             field = noise.add_ase(field, self.osnr_db, self.fs_hz, normal)
         if self.linewidth_hz:
@@ -411,7 +420,10 @@ class CoherentLink(Link):
             z = res.y
             keep("mimo_dd", z)
         elif self.foe:
-            f = carrier.estimate_frequency_offset(z, self.symbol_rate_hz)
+            # Estimated on FOE_SYMBOLS symbols after the acquisition head (resolution Rs / FOE_SYMBOLS / 4
+            # before interpolation; the CPR tracks what is left).
+            seg = z[..., self.n_skip:self.n_skip + FOE_SYMBOLS]
+            f = carrier.estimate_frequency_offset(seg, self.symbol_rate_hz)
             z = carrier.remove_frequency_offset(z, f, self.symbol_rate_hz)
             keep("foe", z)
             if trace is not None:
@@ -432,20 +444,24 @@ class CoherentLink(Link):
         """Frame alignment of the DSP output ``z`` to the transmitted ``symbols`` / ``labels``.
 
         Per frame: the polarization assignment (identity or swap) and the delay (within
-        +-``mimo_taps`` symbols) that maximise the magnitude of the circular cross-correlation (blind
-        to the constant phase and to the pi/2 ambiguity). Returns the transmitted symbols and labels
-        rearranged so that index k matches ``z[..., k]``.
+        +-``mimo_taps`` symbols) that maximise the magnitude of the cross-correlation of
+        ``ALIGN_SYMBOLS`` symbols after the skipped head (blind to the constant phase and to the
+        pi/2 ambiguity). Returns the transmitted symbols and labels rearranged (circularly: the
+        frame is periodic) so that index k matches ``z[..., k]``.
         """
-        xp, fft = array_module(z), fft_module(z)
+        xp = array_module(z)
         n = z.shape[-1]
-        zf = fft.fft(z, axis=-1)
-        af = fft.fft(symbols, axis=-1)
-        corr = xp.abs(fft.ifft(zf[:, :, None, :] * xp.conj(af[:, None, :, :]), axis=-1))  # (r, p, q, lag)
+        start = min(self.n_skip, n - self.tail_symbols - ALIGN_SYMBOLS) if n > ALIGN_SYMBOLS else 0
+        seg = z[..., start:start + ALIGN_SYMBOLS]
+        k = xp.arange(start, start + seg.shape[-1])
         lmax = self.mimo_taps
-        window = xp.concatenate([corr[..., :lmax + 1], corr[..., n - lmax:]], axis=-1)
-        peak = window.max(axis=-1)
-        lag_idx = window.argmax(axis=-1)
-        lags = xp.where(lag_idx <= lmax, lag_idx, lag_idx - (2 * lmax + 1))
+        peaks = []
+        for lag in range(-lmax, lmax + 1):
+            ref = symbols[..., (k - lag) % n]
+            peaks.append(xp.abs(xp.einsum("rpk,rqk->rpq", seg, xp.conj(ref))))
+        corr = xp.stack(peaks, axis=-1)  # (r, p, q, lag)
+        peak = corr.max(axis=-1)
+        lags = corr.argmax(axis=-1) - lmax
         swap = (peak[:, 0, 1] + peak[:, 1, 0]) > (peak[:, 0, 0] + peak[:, 1, 1])
         rows = xp.arange(z.shape[0])
         ref_sym = xp.empty_like(symbols)
@@ -531,8 +547,9 @@ class CoherentLink(Link):
         noise_var = e2.mean(axis=-1, keepdims=True)
         sums = {"err_power": float(e2.sum()), "ref_power": float((xp.abs(rc) ** 2).sum()),
                 "cycle_slips": float(slips), "frames": float(z.shape[0])}
-        llr = demap_llr(zc, const, xp.maximum(noise_var, noise_var.dtype.type(1e-12)), method="exact")
-        total, count = gmi_sum(llr, labels_to_bits(lc, const.bits_per_symbol))
+        cap = max(1, GMI_SYMBOLS // z.shape[0])  # exact LLRs are costly: a sample suffices
+        llr = demap_llr(zc[..., :cap], const, xp.maximum(noise_var, noise_var.dtype.type(1e-12)), method="exact")
+        total, count = gmi_sum(llr, labels_to_bits(lc[..., :cap], const.bits_per_symbol))
         sums["gmi_sum"], sums["gmi_bits"] = float(total), float(count)
         bit_errors = int(bit_err_frame.sum())
         return Counts(bit_errors, int(bits_frame * z.shape[0]), int(xp.count_nonzero(err)), int(err.size),
@@ -599,6 +616,15 @@ class CoherentLink(Link):
             out["cycle_slips"] = int(s["cycle_slips"])
             out["frames"] = int(s["frames"])
         return out
+
+
+def _rotate(m, x):
+    """Per-frame 2x2 matrices ``m`` (frames, 2, 2) applied to ``x`` (frames, 2, n)."""
+    y = array_module(x).empty_like(x)
+    m = m[:, :, :, None]
+    y[:, 0] = m[:, 0, 0] * x[:, 0] + m[:, 0, 1] * x[:, 1]
+    y[:, 1] = m[:, 1, 0] * x[:, 0] + m[:, 1, 1] * x[:, 1]
+    return y
 
 
 def backend_sum(a, xp):
