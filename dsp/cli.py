@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="set a parameter (repeatable)")
     e.add_argument("--seed", type=int, default=0, help="seed, a non-negative integer (default 0)")
     e.add_argument("--out", metavar="FILE.png", required=True, help="image file to write")
+    c = sub.add_parser("constellation", help="constellations after each DSP stage, MIMO taps and CPR phase "
+                                             "of a coherent preset (one frame)")
+    c.add_argument("preset", help="a coherent preset name or .toml file")
+    c.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a parameter (repeatable)")
+    c.add_argument("--seed", type=int, default=0, help="seed, a non-negative integer (default 0)")
+    c.add_argument("--out", metavar="FILE.png", required=True, help="image file to write")
     return ap
 
 
@@ -194,19 +201,22 @@ def cmd_ber(args, out) -> int:
     return 0
 
 
-def cmd_eye(args, out) -> int:
-    from dsp.sim.plot import plot_eye
+def cmd_trace_plot(args, out) -> int:
+    """``eye`` (IM/DD presets) and ``constellation`` (coherent presets): plots of one traced frame."""
+    from dsp.sim import plot
     from dsp.sim.presets import load_preset
 
     preset = load_preset(args.preset)
     params = dict(parse_assignment(s, "--set") for s in args.sets)
     if args.seed < 0:
         raise CliError(f"--seed must be a non-negative integer (got {args.seed})")
-    link = preset.build(**params)
-    if not hasattr(link, "trace"):
-        raise CliError(f"preset {preset.name!r} is not an IM/DD link (link type {preset.link!r}); eye needs one")
-    plot_eye(link.trace(1, args.seed), args.out)
-    print(f"eye: {args.out}", file=out)
+    kind, draw = {"eye": ("imdd", plot.plot_eye), "constellation": ("coherent", plot.plot_constellations)}[args.command]
+    if preset.link != kind:
+        what = "an IM/DD" if kind == "imdd" else "a coherent"
+        raise CliError(f"preset {preset.name!r} is not {what} link (link type {preset.link!r}); "
+                       f"{args.command} needs one")
+    draw(preset.build(**params).trace(1, args.seed), args.out)
+    print(f"{args.command}: {args.out}", file=out)
     return 0
 
 
@@ -221,8 +231,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "presets":
             return cmd_presets(sys.stdout)
-        if args.command == "eye":
-            return cmd_eye(args, sys.stdout)
+        if args.command in ("eye", "constellation"):
+            return cmd_trace_plot(args, sys.stdout)
         return cmd_ber(args, sys.stdout)
     except (CliError, PresetError, BackendError, ValueError, RuntimeError, OSError) as exc:
         print(f"dci-dsp: error: {exc}", file=sys.stderr)

@@ -192,3 +192,23 @@ def test_presets_build_and_run_from_the_engine():
     assert pt.bit_errors >= 200 and "snr_db" in pt.metrics and "ngmi" in pt.metrics
     for name in ("openzr-400g", "800zr"):
         assert load_preset(name).threshold_ber == 2.0e-2
+
+
+def test_trace_and_constellation_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    from dsp.cli import main
+    from dsp.sim.plot import plot_constellations
+
+    link = CoherentLink(osnr_db=22.0, cd_ps_nm=2400.0, freq_offset_hz=1e9, linewidth_hz=100e3, frame_symbols=16384,
+                        n_skip=4096)
+    tr = link.trace(1, seed=3)
+    for key in ("received", "cd_compensated", "matched", "mimo", "foe", "cpr", "mimo_weights", "phase"):
+        assert key in tr, key
+    assert tr["cpr"].shape == (1, 2, 16384) and tr["mimo_weights"].shape == (1, 2, 2, 15)
+    assert abs(float(np.ravel(tr["freq_offset_hz"])[0]) - 1e9) < 5e6  # the 4th-power estimate
+    plot_constellations(tr, tmp_path / "c.png")
+    assert (tmp_path / "c.png").stat().st_size > 10_000
+    assert main(["constellation", "400zr", "--set", "frame_symbols=8192", "--set", "n_skip=2048",
+                 "--out", str(tmp_path / "z.png")]) == 0
+    assert main(["constellation", "400g-fr4", "--out", str(tmp_path / "bad.png")]) == 2  # not coherent
+    assert main(["eye", "400zr", "--out", str(tmp_path / "bad.png")]) == 2  # not IM/DD

@@ -146,3 +146,60 @@ def plot_eye(trace: dict, path=None, max_symbols: int = 20000):
         fig.savefig(path, dpi=110)
         plt.close(fig)
     return fig
+
+
+COHERENT_STAGES = (("received", "received (2 sps)"), ("cd_compensated", "after CD compensation"),
+                   ("matched", "matched filter + timing"), ("mimo", "after 2x2 MIMO"),
+                   ("foe", "after frequency offset removal"), ("cpr", "after carrier phase recovery"))
+
+
+def plot_constellations(trace: dict, path=None, max_symbols: int = 20000):
+    """Constellations after each DSP stage, MIMO tap magnitudes and the CPR phase of a coherent trace.
+
+    ``trace`` comes from :meth:`dsp.sim.coherent.CoherentLink.trace`. Constellations are 2-D
+    histograms (log colour) of polarization X of the first frame after the skipped head, at the
+    symbol instants; taps are ``|w[out, in, k]|`` of the first frame; the phase panel is the
+    unwrapped carrier-phase estimate of both polarizations. Returns the Figure; writes ``path``.
+    """
+    plt = _pyplot()
+    link = trace["link"]
+    stages = [(k, t) for k, t in COHERENT_STAGES if k in trace]
+    fig, axes = plt.subplots(2, 4, figsize=(16, 8), layout="constrained")
+    flat = axes.ravel()
+    skip = link.n_skip
+    for ax, (key, title) in zip(flat, stages):
+        y = np.asarray(trace[key])[0, 0]
+        step = link.sps if y.shape[-1] > trace["symbols"].shape[-1] else 1
+        pts = y[skip * step::step][:max_symbols]
+        pts = pts / np.sqrt(np.mean(np.abs(pts) ** 2))
+        lim = 1.6
+        h, _, _ = np.histogram2d(pts.real, pts.imag, bins=160, range=((-lim, lim), (-lim, lim)))
+        ax.imshow(np.log1p(h.T), origin="lower", extent=(-lim, lim, -lim, lim), cmap="magma")
+        ax.set_title(title, fontsize="small")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax = flat[len(stages)]
+    if "mimo_weights" in trace:
+        w = np.abs(np.asarray(trace["mimo_weights"])[0])
+        for o in range(2):
+            for i in range(2):
+                ax.plot(w[o, i], "o-", ms=3, label=f"h_{'xy'[o]}{'xy'[i]}")
+        ax.set_xlabel("tap")
+        ax.set_title("MIMO tap magnitudes", fontsize="small")
+        ax.legend(fontsize="x-small")
+    ax = flat[len(stages) + 1]
+    if "phase" in trace:
+        ph = np.asarray(trace["phase"])[0]
+        for p in range(ph.shape[0]):
+            ax.plot(ph[p], lw=0.6, label=f"pol {'XY'[p]}")
+        ax.axvline(skip, color="k", lw=0.5, ls="--")
+        ax.set_xlabel("symbol")
+        ax.set_ylabel("rad")
+        ax.set_title(f"carrier phase estimate ({link.cpr.upper()})", fontsize="small")
+        ax.legend(fontsize="x-small")
+    for ax in flat[len(stages) + 2:]:
+        ax.axis("off")
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig
