@@ -394,9 +394,12 @@ class CoherentLink(Link):
         # from the centre spike; then the whole frame runs from those taps with the tracking step.
         head = y[..., :max(self.n_skip, 2048) * self.sps]
         w = None
-        for scale in ACQUISITION_STEPS:
+        for i, scale in enumerate(ACQUISITION_STEPS):
+            # The first pass adapts output X alone for half the head, then derives Y's taps from X's
+            # by the orthogonality of a unitary channel: both outputs cannot lock to one polarization.
+            single = head.shape[-1] // (2 * self.sps) if i == 0 else 0
             w = mimo.mimo_equalize(head, taps=self.mimo_taps, sps=self.sps, method="cma",
-                                   mu=scale * self.mimo_mu, constellation=const, weights=w).weights
+                                   mu=scale * self.mimo_mu, constellation=const, weights=w, n_single=single).weights
             if not bool(array_module(w).isfinite(w).all()):
                 raise ConvergenceError(f"the MIMO equalizer diverged during acquisition (step {scale:g} x "
                                        f"mimo_mu = {scale * self.mimo_mu:g}); no BER is reported. Lower mimo_mu.")
