@@ -212,3 +212,73 @@ def test_trace_and_constellation_plot(tmp_path):
                  "--out", str(tmp_path / "z.png")]) == 0
     assert main(["constellation", "400g-fr4", "--out", str(tmp_path / "bad.png")]) == 2  # not coherent
     assert main(["eye", "400zr", "--out", str(tmp_path / "bad.png")]) == 2  # not IM/DD
+
+
+# ----------------------------------------------------------------------------- IQ front ends
+
+def _qpsk(n=4096, seed=0):
+    rng = np.random.default_rng(seed)
+    return ((rng.choice([-1, 1], (2, n)) + 1j * rng.choice([-1, 1], (2, n))) / np.sqrt(2)).astype(np.complex64)
+
+
+def test_iq_modulator_mzm_compresses_outer_points():
+    from dsp.channel.iq import modulate_iq
+    from dsp.modulation import map_labels, qam
+
+    lab = np.arange(16, dtype=np.uint8).repeat(64).reshape(1, -1)
+    x = map_labels(lab, qam(16))
+    ideal = modulate_iq(x, "ideal")
+    assert np.allclose(ideal, x / np.sqrt(np.mean(np.abs(x) ** 2)), atol=1e-6)
+    for drive in (0.2, 0.6):
+        y = modulate_iq(x, "mzm", drive)
+        assert np.mean(np.abs(y) ** 2) == pytest.approx(1.0, rel=1e-5)
+        # sine law: rail values sin(pi/2 * d * v / rms); outer/inner level ratio below 3 and falling with drive
+        outer, inner = np.max(y.real), np.min(np.abs(y.real))
+        expect = math.sin(math.pi / 2 * drive * 3 / math.sqrt(5)) / math.sin(math.pi / 2 * drive / math.sqrt(5))
+        assert outer / inner == pytest.approx(expect, rel=1e-4)
+    with pytest.raises(ValueError, match="iq_modulator"):
+        modulate_iq(x, "eml")
+    with pytest.raises(ValueError, match="drive_rms_vpi"):
+        modulate_iq(x, "mzm", 0.0)
+
+
+def test_iq_imbalance_and_skew():
+    from dsp.channel.iq import apply_iq_imbalance, apply_skew
+
+    x = _qpsk()
+    y = apply_iq_imbalance(x, 2.0, 10.0)
+    g = 10 ** (2.0 / 40)
+    phi = math.radians(10.0)
+    assert np.allclose(y.real, x.real * g - x.imag / g * math.sin(phi), atol=1e-6)
+    assert np.allclose(y.imag, x.imag / g * math.cos(phi), atol=1e-6)
+    assert np.array_equal(apply_iq_imbalance(x), x)
+    # Skew by exactly 3 samples at fs = 1 THz (3 ps) is a circular shift of Q alone.
+    s = apply_skew(x, 3.0, 1e12)
+    assert np.allclose(s.real, x.real, atol=1e-6)
+    assert np.allclose(s.imag, np.roll(x.imag, 3, axis=-1), atol=1e-5)
+    with pytest.raises(ValueError, match="iq_gain_imbalance_db"):
+        apply_iq_imbalance(x, 10.0, 0.0)
+
+
+def test_coherent_detect_adc():
+    from dsp.channel.iq import coherent_detect
+
+    x = 3.0 * _qpsk()
+    y = coherent_detect(x)
+    assert np.mean(np.abs(y) ** 2, axis=-1) == pytest.approx([1.0, 1.0], rel=1e-5)
+    q = coherent_detect(x + 0.01, adc_bits=3, adc_clip=2.0)
+    assert len(np.unique(q.real)) <= 8 and np.max(np.abs(q.real)) <= 2.0 / math.sqrt(2) + 1e-6
+    with pytest.raises(TypeError, match="complex"):
+        coherent_detect(np.ones((2, 8)))
+
+
+def test_transmitter_impairments_cost_snr():
+    base = run(CoherentLink(osnr_db=22.0))[1]["snr_db"]
+    for kw in (dict(iq_modulator="mzm", drive_rms_vpi=0.5), dict(iq_gain_imbalance_db=1.0, iq_phase_error_deg=5.0),
+               dict(iq_skew_ps=3.0), dict(tx_osnr_db=22.0)):
+        snr = run(CoherentLink(osnr_db=22.0, **kw))[1]["snr_db"]
+        assert snr < base - 0.1, (kw, base, snr)
+    # Tx OSNR adds in inverse: 22 dB twice is 19 dB.
+    link = CoherentLink(osnr_db=22.0, tx_osnr_db=22.0)
+    assert link.line_osnr_db == pytest.approx(22.0 - 10 * math.log10(2))
+    assert run(link)[1]["snr_db"] == pytest.approx(osnr_to_snr_db(link.line_osnr_db, link.symbol_rate_hz), abs=0.3)
