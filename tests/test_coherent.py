@@ -97,7 +97,7 @@ def test_qpsk_with_viterbi_viterbi():
     assert hi > ber_awgn_qam(4, snr) and lo < ber_awgn_qam(4, snr - 0.5)
 
 
-@pytest.mark.parametrize("cdc, limit_db", [("fd", 0.1), ("td", 0.3)])
+@pytest.mark.parametrize("cdc, limit_db", [("frame", 0.1), ("fd", 0.1), ("td", 0.3)])
 def test_cd_2400_compensated_without_penalty(cdc, limit_db):
     """FD: exact inverse, no penalty. TD: Savory's truncated FIR leaves ~5 % rms error (~0.2 dB here)."""
     ref = CoherentLink(osnr_db=20.0)
@@ -200,7 +200,7 @@ def test_trace_and_constellation_plot(tmp_path):
     from dsp.sim.plot import plot_constellations
 
     link = CoherentLink(osnr_db=22.0, cd_ps_nm=2400.0, freq_offset_hz=1e9, linewidth_hz=100e3, frame_symbols=16384,
-                        n_skip=4096)
+                        n_skip=4096, cdc="fd")
     tr = link.trace(1, seed=3)
     for key in ("received", "cd_compensated", "matched", "mimo", "foe", "cpr", "mimo_weights", "phase"):
         assert key in tr, key

@@ -248,3 +248,18 @@ def test_gpu_equals_cpu():
         yg = recover_timing(xg, 2, block=block)
         assert isinstance(yg, cp.ndarray) and yg.dtype == cp.complex64
         np.testing.assert_allclose(cp.asnumpy(yg), recover_timing(x, 2, block=block), atol=1e-4)
+
+
+def test_recover_timing_spectrum_equals_recover_timing():
+    from dsp.modulation.shaping import shape_rrc
+    from dsp.rx.timing import fractional_delay, recover_timing, recover_timing_spectrum
+
+    rng = np.random.default_rng(11)
+    a = ((rng.choice([-1, 1], (3, 2, 2048)) + 1j * rng.choice([-1, 1], (3, 2, 2048))) / np.sqrt(2))
+    x = fractional_delay(shape_rrc(a.astype(np.complex64), 2, 0.2), 0.6)
+    want = recover_timing(x, 2)
+    got = recover_timing_spectrum(np.fft.fft(x, axis=-1), 2)
+    assert got.dtype == x.dtype
+    np.testing.assert_allclose(got, want, atol=2e-5)
+    with pytest.raises(ValueError, match="multiple of sps"):
+        recover_timing_spectrum(np.fft.fft(x[..., :-1], axis=-1), 2)

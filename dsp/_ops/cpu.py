@@ -416,3 +416,37 @@ def hamming_chase(llr, tables, p: int, pairs: int = 0, threads: int | None = Non
         if bad:
             raise _hamming_nonfinite(llr)
     return bits, status
+
+
+# ------------------------------------------------------------------------------- IM/DD front end (dsp.sim.imdd)
+
+def imdd_modulate(x, mode: int, p1: float, p2: float, rin_sigma: float, first_pair: int, elem0: int,
+                  key: tuple[int, int], threads: int | None = None):
+    """In place: each row of the drive ``x`` (float32/float64, C-contiguous ``(rows, n)``) to its real field.
+
+    ``mode`` 0: ideal modulator, ``p1`` = (ER - 1)/(ER + 1), field sqrt(max(1 + p1 v, 0) / mean);
+    ``mode`` 1: push-pull MZM, field sin(pi/2 (p1 + p2 v)) / rms (p1 bias, p2 half swing, V_pi).
+    Then times sqrt(max(1 + rin_sigma z, 0)), z = Philox stream ``key`` element
+    ``2 first_pair + elem0 + r n + j`` (none drawn when ``rin_sigma`` is 0). Returns ``x``;
+    ValueError when a row has zero optical power (kernels/cpu/imdd_front.pyx).
+    """
+    from dsp._kernels import imdd_front
+
+    if imdd_front.modulate(x, int(mode), float(p1), float(p2), float(rin_sigma), int(first_pair), int(elem0),
+                           int(key[0]), int(key[1]), threads or _DEFAULT_THREADS):
+        raise ValueError("imdd_modulate: a frame has zero optical power (drive below the modulator's cut-off)")
+    return x
+
+
+def imdd_detect(re, im, gain: float, dark: float, a: float, b: float, first_pair: int, elem0: int,
+                key: tuple[int, int], threads: int | None = None):
+    """In place into ``re``: i = gain (re^2 + im^2) + dark plus sqrt(a + b max(i, 0)) z (``im`` None: real field).
+
+    ``re``, ``im``: float32/float64 C-contiguous ``(rows, n)`` of one dtype; z as in :func:`imdd_modulate`.
+    Returns ``re``.
+    """
+    from dsp._kernels import imdd_front
+
+    imdd_front.detect(re, re if im is None else im, 0 if im is None else 1, float(gain), float(dark), float(a),
+                      float(b), int(first_pair), int(elem0), int(key[0]), int(key[1]), threads or _DEFAULT_THREADS)
+    return re

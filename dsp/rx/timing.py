@@ -64,6 +64,7 @@ __all__ = [
     "timing_track",
     "recover_timing",
     "fractional_delay",
+    "recover_timing_spectrum",
 ]
 
 _WORKERS = 2
@@ -322,6 +323,24 @@ def recover_timing(x, sps: int = 2, *, block: int | None = None, smooth: int = 5
     r = xp.ascontiguousarray(xp.broadcast_to(off * up, x.shape[:-2] + (n,))).reshape((-1, n))
     y = _lagrange3(xs.reshape((-1,) + xs.shape[-2:]), r, up, xp)        # out[m] = xs(m up + r[m])
     return y.reshape(x.shape)
+
+
+def recover_timing_spectrum(X, sps: int = 2):
+    """:func:`recover_timing` (constant-offset mode) of a signal given by its spectrum ``X``.
+
+    For receivers that already hold the frame's FFT (frequency-domain CD compensation and matched
+    filtering of a periodic frame): the offset is estimated on ``X`` and removed by the same exact
+    circular delay, and the time-domain signal is returned, so that the whole front end costs one
+    FFT pair. ``X`` (..., pol, n) with n a multiple of ``sps`` is consumed (overwritten).
+    """
+    xp = _signal(X, "X")
+    sps = _sps(sps)
+    n = X.shape[-1]
+    if n % sps or n < 4 * sps:
+        raise ValueError(f"X must hold a multiple of sps = {sps} samples, at least 4 symbols (got {n})")
+    t = -xp.angle(_sum_line(X, sps, xp).sum(axis=-1)) / (2.0 * math.pi)
+    d = -sps * xp.broadcast_to(t, X.shape[:-2])[..., None]
+    return _delay_spectrum(X, d, xp)
 
 
 _HALF_TAPS = 48          # half-sample interpolator: Kaiser-windowed sinc (beta 8), 48 taps
