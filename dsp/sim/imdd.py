@@ -344,13 +344,19 @@ class ImddLink(Link):
 
     def detect(self, field, rng):
         """Received electrical signal (A) after photodiode, noise, receiver filter and ADC."""
-        from dsp.channel import adc, filters, photodiode
+        from dsp.channel import filters, photodiode
 
         i = photodiode.photodetect(field, self.responsivity_a_w, self.dark_current_na * 1e-9)
         i = photodiode.add_receiver_noise(i, self.fs_hz, self.thermal_pa_rthz, self.shot_noise, rng)
         if self.rx_filter == "bessel":
             i = filters.lowpass(i, self.fs_hz, self.tia_bandwidth_ghz * 1e9)
-        elif self.rx_filter == "matched":
+        return self._matched_and_adc(i)
+
+    def _matched_and_adc(self, i):
+        """The integrate-and-dump receiver filter (``rx_filter="matched"``), then the ADC, of the noisy current."""
+        from dsp.channel import adc
+
+        if self.rx_filter == "matched":
             # Integrate and dump over one symbol: the mean of the last `sps` samples (circular).
             xp = array_module(i)
             acc = i.copy()
