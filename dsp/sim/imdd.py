@@ -42,6 +42,7 @@ EQUALIZERS = ("none", "ffe", "dfe", "mlse")
 RX_FILTERS = ("bessel", "matched", "none")
 KP4_N, KP4_M, KP4_BINS = 544, 10, 41
 CHUNK_SAMPLES = 1 << 21
+FRONT_BLOCK_SAMPLES = 1 << 17
 BURST_BINS = 32
 
 
@@ -490,6 +491,94 @@ class ImddLink(Link):
                 return self._run_batch(backend, seed_seq, n_symbols, threads)
         return self._run_batch(backend, seed_seq, n_symbols, threads)
 
+    # ------------------------------------------------------------------ the CPU front end
+    def _fast_front_applies(self, labels, normal) -> bool:
+        """Whether :meth:`_front_cpu` runs this link: NumPy labels, a CPU NormalStream, a real field."""
+        from dsp.channel import NormalStream
+
+        return (isinstance(labels, np.ndarray) and isinstance(normal, NormalStream) and normal.backend.name == "cpu"
+                and self.modulator in ("ideal", "mzm"))
+
+    def _front_cpu(self, labels, normal):
+        """:meth:`transmit`, :meth:`propagate` and :meth:`detect` of NumPy ``labels`` (rows, n), fused.
+
+        The same model and the same normals (stream elements) as the three stages, computed
+        differently: the drive spectrum comes from the symbol-rate ``rfft`` of the levels (NRZ
+        holding is a multiplication by its response); modulator, normalisation and RIN are one
+        kernel pass (``ops.imdd_modulate``); the field is real before the fiber, and the dispersion
+        response is even in frequency, so the dispersed field is ``irfft(F Re H) + j irfft(F Im H)``
+        from one ``rfft`` (three real transforms instead of two complex ones); photodetection and
+        receiver noise are one pass (``ops.imdd_detect``). Frames are processed a few rows at a
+        time by a pool of ``threads`` Python threads (FFTs and kernels single-threaded in each),
+        so that the working set stays in cache and both the NumPy and the FFT parts use every core.
+        Stream positions are fixed per row, so the result does not depend on the thread count.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        from scipy import fft
+
+        from dsp.channel import lasers, photodiode
+
+        ops = normal.backend.ops
+        threads = int(normal.threads or ops.default_threads())
+        rows, n = labels.shape
+        sps, big_n = self.sps, labels.shape[1] * self.sps
+        rt = self._rtype()
+        tab = _front_tables(self, n)
+        key = normal.key
+        rin = lasers.rin_sigma(self.rin_db_hz, self.fs_hz) if self.rin_db_hz else 0.0
+        # The generic chain's stream use: RIN (one normal per sample) first, then the receiver noise.
+        rin_first = normal._advance(rows * big_n) if rin else 0
+        rx_first = normal._advance(rows * big_n)
+        if self.modulator == "ideal":
+            er = 10.0 ** (self.extinction_ratio_db / 10.0)
+            mode, p1, p2 = 0, (er - 1.0) / (er + 1.0), 0.0
+        else:
+            mode, p1, p2 = 1, self.mzm_bias, self.mzm_swing / 2.0
+        launch = 1e-3 * 10.0 ** (self.launch_dbm / 10.0)
+        scale2 = launch * 10.0 ** (-self.attenuation_db_km * self.length_km / 10.0)
+        gain = self.responsivity_a_w * scale2
+        dark = self.dark_current_na * 1e-9
+        var_th = (self.thermal_pa_rthz * 1e-12) ** 2 * self.fs_hz / 2.0
+        var_shot = photodiode.Q_E * self.fs_hz if self.shot_noise else 0.0
+        out = np.empty((rows, big_n), dtype=rt)
+
+        def block(r0, r1):
+            sym = tab.levels[labels[r0:r1]]
+            if tab.drive is not None:
+                s = fft.rfft(sym, axis=-1, workers=1)
+                d = s[:, tab.fold]
+                if tab.conj is not None:
+                    np.conjugate(d, out=d, where=tab.conj)
+                d *= tab.drive
+                x = fft.irfft(d, n=big_n, axis=-1, workers=1)
+            else:
+                x = np.repeat(sym, sps, axis=-1)
+            ops.imdd_modulate(x, mode, p1, p2, rin, rin_first, r0 * big_n, key, 1)
+            if tab.cd_re is not None:
+                f = fft.rfft(x, axis=-1, workers=1)
+                re = fft.irfft(f * tab.cd_re, n=big_n, axis=-1, workers=1)
+                im = fft.irfft(f * tab.cd_im, n=big_n, axis=-1, workers=1)
+            else:
+                re, im = x, None
+            ops.imdd_detect(re, im, gain, dark, var_th, var_shot, rx_first, r0 * big_n, key, 1)
+            if tab.rx is not None:
+                f = fft.rfft(re, axis=-1, workers=1)
+                f *= tab.rx
+                re = fft.irfft(f, n=big_n, axis=-1, workers=1)
+            out[r0:r1] = re
+
+        per = max(1, FRONT_BLOCK_SAMPLES // big_n)
+        spans = [(r0, min(rows, r0 + per)) for r0 in range(0, rows, per)]
+        if threads > 1 and len(spans) > 1:
+            with ThreadPoolExecutor(min(threads, len(spans))) as pool:
+                for f in [pool.submit(block, a, b) for a, b in spans]:
+                    f.result()
+        else:
+            for a, b in spans:
+                block(a, b)
+        return self._matched_and_adc(out)
+
     @staticmethod
     def _random_sources(backend, seed_seq, threads):
         """(NumPy generator of the labels, NormalStream of the noise), both keyed by ``seed_seq``."""
@@ -502,7 +591,10 @@ class ImddLink(Link):
     def _simulate(self, labels, normal, trace=None):
         """(transmitted levels, decided level indices) of Gray ``labels`` (rows, frame) through the chain."""
         xp = array_module(labels)
-        y = self.detect(self.propagate(self.transmit(labels, normal)), normal)
+        if self._fast_front_applies(labels, normal):
+            y = self._front_cpu(labels, normal)
+        else:
+            y = self.detect(self.propagate(self.transmit(labels, normal)), normal)
         ref = xp.asarray(self._levels()[_inverse_gray(self.m)].astype(self._rtype()))[labels]
         return ref, self.receive(y, ref, trace)
 
@@ -525,6 +617,67 @@ class ImddLink(Link):
         gray = xp.asarray(np.array([k ^ (k >> 1) for k in range(self.m)], dtype=np.uint8))
         errors = xp.bitwise_xor(labels[:, self.n_train:], gray[decided[:, self.n_train:]])
         return count_imdd_errors(backend.to_host(errors), self.bits_per_symbol, self.kp4_ways)
+
+
+@dataclass(frozen=True)
+class _FrontTables:
+    """Per-link constants of :meth:`ImddLink._front_cpu` (read-only arrays)."""
+
+    levels: np.ndarray            # drive level of each Gray label (after the DAC), real
+    drive: np.ndarray | None      # driver response times the NRZ hold response on the rfft grid
+    fold: np.ndarray | None       # rfft bin of the symbol-rate spectrum feeding each sample-rate bin
+    conj: np.ndarray | None       # where that bin is conjugated (Hermitian fold), or None
+    cd_re: np.ndarray | None      # Re and Im of the dispersion response on the rfft grid (even in f)
+    cd_im: np.ndarray | None
+    rx: np.ndarray | None         # receiver (TIA) response on the rfft grid, for rx_filter="bessel"
+
+
+_FRONT_CACHE: dict = {}
+
+
+def _front_tables(link: "ImddLink", n: int) -> _FrontTables:
+    """The constants of the CPU front end for frames of ``n`` symbols (cached by the parameters used)."""
+    from dsp.channel import adc, fiber, filters
+    from dsp.channel.modulators import pam_drive_levels
+
+    sps, big_n, fs = link.sps, n * link.sps, link.fs_hz
+    key = (n, sps, fs, link.m, link.middle_eye_ratio, link.dac_bits, link.driver_bandwidth_ghz, link.cd_ps_nm,
+           link.wavelength_nm, link.rx_filter, link.tia_bandwidth_ghz, link.precision)
+    tab = _FRONT_CACHE.get(key)
+    if tab is not None:
+        return tab
+    rt = link._rtype()
+    ct = np.complex64 if rt == np.float32 else np.complex128
+    levels = pam_drive_levels(link.m, link.middle_eye_ratio)[_inverse_gray(link.m)]
+    if link.dac_bits:  # the DAC acts sample by sample on the held levels: quantize the levels
+        levels = adc.quantize(levels, link.dac_bits, 1.0)
+    drive = fold = conj = None
+    k = np.arange(big_n // 2 + 1)
+    if link.driver_bandwidth_ghz:
+        # NRZ: drive[k sps + q] = level[k], q < sps, so DFT_N(drive)[k] = S[k mod n] sum_q exp(-j 2 pi k q / N),
+        # S the n-point DFT of the levels; S[m] for m > n/2 is conj(S[n - m]) (real levels).
+        hold = np.exp(-2j * np.pi * np.outer(k, np.arange(sps)) / big_n).sum(axis=1)
+        drive = (filters.grid_response(big_n, fs, link.driver_bandwidth_ghz * 1e9) * hold).astype(ct)
+        mm = k % n
+        upper = mm > n // 2
+        fold = np.where(upper, n - mm, mm)
+        conj = upper[None, :] if upper.any() else None
+    cd_re = cd_im = None
+    if link.cd_ps_nm != 0:
+        h = fiber.cd_response(big_n, fs, link.cd_ps_nm, link.wavelength_nm)[:big_n // 2 + 1]
+        cd_re, cd_im = h.real.astype(rt), h.imag.astype(rt)
+    rx = None
+    if link.rx_filter == "bessel":
+        rx = filters.grid_response(big_n, fs, link.tia_bandwidth_ghz * 1e9).astype(ct)
+    arrays = [levels.astype(rt), drive, fold, conj, cd_re, cd_im, rx]
+    for a in arrays:
+        if a is not None:
+            a.setflags(write=False)
+    tab = _FrontTables(*arrays)
+    if len(_FRONT_CACHE) > 32:
+        _FRONT_CACHE.clear()
+    _FRONT_CACHE[key] = tab
+    return tab
 
 
 def _inverse_gray(m: int) -> np.ndarray:
