@@ -202,8 +202,9 @@ def test_trace_and_constellation_plot(tmp_path):
     link = CoherentLink(osnr_db=22.0, cd_ps_nm=2400.0, freq_offset_hz=1e9, linewidth_hz=100e3, frame_symbols=16384,
                         n_skip=4096, cdc="fd")
     tr = link.trace(1, seed=3)
-    for key in ("received", "cd_compensated", "matched", "mimo", "foe", "cpr", "mimo_weights", "phase"):
+    for key in ("received", "cd_compensated", "matched", "mimo", "mimo_dd", "cpr", "mimo_weights", "phase"):
         assert key in tr, key
+    assert "foe" in link.__class__(**{**link.__dict__, "mimo_dd_mu": 0.0}).trace(1, seed=3)
     assert tr["cpr"].shape == (1, 2, 16384) and tr["mimo_weights"].shape == (1, 2, 2, 15)
     assert abs(float(np.ravel(tr["freq_offset_hz"])[0]) - 1e9) < 5e6  # the 4th-power estimate
     plot_constellations(tr, tmp_path / "c.png")

@@ -450,3 +450,20 @@ def imdd_detect(re, im, gain: float, dark: float, a: float, b: float, first_pair
     imdd_front.detect(re, re if im is None else im, 0 if im is None else 1, float(gain), float(dark), float(a),
                       float(b), int(first_pair), int(elem0), int(key[0]), int(key[1]), threads or _DEFAULT_THREADS)
     return re
+
+
+def imdd_slice_errors(z, labels, col0: int, l0: float, spacing: float, gray, threads: int | None = None):
+    """Gray-label error pattern (uint8 ``(rows, n - col0)``) of decisions on ``z`` vs ``labels`` from column ``col0``.
+
+    ``z``: float32/float64 ``(rows, n)``; ``labels``: uint8 ``(rows, n)``, both C-contiguous. The
+    decision is the nearest of the levels ``l0 + i spacing``, i = 0..len(gray)-1 (clipped; NaN
+    decides level 0); the result is ``labels XOR gray[decision]``.
+    """
+    from dsp._kernels import imdd_front
+
+    rows, n = labels.shape
+    out = np.empty((rows, n - int(col0)), dtype=np.uint8)
+    g = np.ascontiguousarray(gray, dtype=np.uint8)
+    imdd_front.slice_errors(z, labels, int(col0), float(l0), 1.0 / float(spacing), int(g.size), g, out,
+                            threads or _DEFAULT_THREADS)
+    return out

@@ -136,7 +136,7 @@ class CoherentLink(Link):
     mimo_taps: int = 15
     mimo_method: str = "cma"
     mimo_mu: float = 3e-4
-    mimo_dd_mu: float = 0.0
+    mimo_dd_mu: float = 1e-4
     foe: bool = True
     cpr: str = "bps"
     cpr_phases: int = 32
@@ -439,6 +439,9 @@ class CoherentLink(Link):
                                      constellation=const, weights=res.weights)
             z = res.y
             keep("mimo_dd", z)
+            if trace is not None:
+                trace["freq_offset_hz"] = np.asarray(f)
+                trace["mimo_weights"] = _host(res.weights)
         elif self.foe:
             # Estimated on FOE_SYMBOLS symbols after the acquisition head (resolution Rs / FOE_SYMBOLS / 4
             # before interpolation; the CPR tracks what is left).

@@ -42,7 +42,7 @@ EQUALIZERS = ("none", "ffe", "dfe", "mlse")
 RX_FILTERS = ("bessel", "matched", "none")
 KP4_N, KP4_M, KP4_BINS = 544, 10, 41
 CHUNK_SAMPLES = 1 << 21
-FRONT_BLOCK_SAMPLES = 1 << 17
+FRONT_BLOCK_SAMPLES = 1 << 18
 BURST_BINS = 32
 
 

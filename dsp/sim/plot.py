@@ -149,8 +149,9 @@ def plot_eye(trace: dict, path=None, max_symbols: int = 20000):
 
 
 COHERENT_STAGES = (("received", "received (2 sps)"), ("cd_compensated", "after CD compensation"),
-                   ("matched", "matched filter + timing"), ("mimo", "after 2x2 MIMO"),
-                   ("foe", "after frequency offset removal"), ("cpr", "after carrier phase recovery"))
+                   ("matched", "matched filter + timing"), ("mimo", "after 2x2 MIMO (blind)"),
+                   ("foe", "after frequency offset removal"),
+                   ("mimo_dd", "after FOE + DD-LMS MIMO pass"), ("cpr", "after carrier phase recovery"))
 
 
 def plot_constellations(trace: dict, path=None, max_symbols: int = 20000):
