@@ -609,3 +609,55 @@ def test_gpu_counting_equals_cpu(m, n, ways, extra):
     packed = np.packbits(err, axis=-1)
     gpk = fec.symbol_errors_per_codeword_packed(cp.asarray(packed), L, m=m, n=n, ways=ways)
     np.testing.assert_array_equal(cp.asnumpy(gpk), cpu)
+
+
+# ----------------------------------------------------------------------------- burst-aware post-FEC
+
+def _bursty_histogram(rng, codewords, rate, sizes, n=544):
+    """Symbol errors per codeword from Poisson(rate) events of the given size pmf (a direct simulation)."""
+    k = rng.poisson(rate, codewords)
+    e = np.zeros(codewords, dtype=np.int64)
+    for i in np.nonzero(k)[0]:
+        e[i] = rng.choice(len(sizes), size=k[i], p=sizes).sum()
+    return np.bincount(np.minimum(e, n), minlength=n + 1)
+
+
+def test_compound_poisson_recovers_burst_sizes_and_failure_rate():
+    from dsp.fec.postfec import fit_compound_poisson, post_fec_from_bursts, post_fec_from_histogram
+
+    rng = np.random.default_rng(7)
+    sizes = np.array([0, 0.5, 0.2, 0.15, 0.1, 0.05])
+    # Event rate high enough that Monte Carlo sees failures (> 15 symbols), to check against.
+    h = _bursty_histogram(rng, 400_000, 2.6, sizes)
+    fit = fit_compound_poisson(h, max_size=5)
+    assert fit.rate == pytest.approx(2.6, rel=0.01)
+    np.testing.assert_allclose(fit.size_pmf, sizes, atol=0.01)
+    cer, ber, _ = post_fec_from_bursts(h, 15, 10, max_size=5)
+    mc = post_fec_from_histogram(h, 15, 10)
+    assert mc.uncorrectable > 1000
+    assert cer == pytest.approx(mc.codeword_error_rate, rel=0.15)  # the far tail is sensitive to q_5
+    assert ber == pytest.approx(mc.ber, rel=0.15)
+
+
+def test_compound_poisson_reaches_below_the_floor_and_beats_iid():
+    from dsp.fec.postfec import codeword_error_rate_binomial, post_fec_from_bursts
+
+    rng = np.random.default_rng(8)
+    sizes = np.array([0, 0.4, 0.3, 0.3])
+    h = _bursty_histogram(rng, 200_000, 0.2, sizes)
+    assert h[16:].sum() == 0                        # nothing fails in Monte Carlo
+    cer, _, fit = post_fec_from_bursts(h, 15, 10)
+    # Exact compound-Poisson tail of the true model, by the same recursion but independent parameters.
+    from dsp.fec.postfec import CompoundPoissonFit
+
+    exact = CompoundPoissonFit(0.2, sizes).pmf(544)[16:].sum()
+    assert 0 < cer and cer == pytest.approx(exact, rel=0.5)   # orders of magnitude below 1/200000
+    ps = float((h * np.arange(545)).sum()) / (h.sum() * 544)
+    assert cer > 1e3 * codeword_error_rate_binomial(ps, 544, 15)  # independent errors would be far too optimistic
+    # Independent symbol errors: the fit is single-symbol events and agrees with the binomial.
+    hi = np.bincount(rng.binomial(544, 3e-3, 300_000), minlength=545)
+    c_iid, _, f_iid = post_fec_from_bursts(hi, 15, 10)
+    assert f_iid.size_pmf[1] > 0.99
+    assert c_iid == pytest.approx(float(codeword_error_rate_binomial(3e-3, 544, 15)), rel=0.3)
+    with pytest.raises(ValueError, match="with and without errors"):
+        post_fec_from_bursts(np.bincount([0, 0, 0], minlength=545), 15, 10)
