@@ -283,3 +283,22 @@ def test_transmitter_impairments_cost_snr():
     link = CoherentLink(osnr_db=22.0, tx_osnr_db=22.0)
     assert link.line_osnr_db == pytest.approx(22.0 - 10 * math.log10(2))
     assert run(link)[1]["snr_db"] == pytest.approx(osnr_to_snr_db(link.line_osnr_db, link.symbol_rate_hz), abs=0.3)
+
+
+# ----------------------------------------------------------------------------- FEC on the link
+
+def test_post_fec_with_cfec_and_kp4():
+    # 400ZR CFEC: clean well below its ~1.2e-2 pre-FEC threshold, failing above it.
+    good = CoherentLink(osnr_db=22.5, fec="cfec")
+    c, met = run(good, frames=1)
+    assert c.bits >= 8_000_000  # the batch grew to what the staircase streams need
+    assert met["post_fec_ber"] == 0 and met["fer"] == 0 and met["fec_frames"] > 10
+    assert 0 < met["post_fec_ber_high"] < 1e-5 and met["fec_threshold_ber"] == 1.25e-2
+    bad = CoherentLink(osnr_db=19.0, fec="cfec")
+    _, met = run(bad, frames=1)
+    assert met["fer"] > 0.9 and met["post_fec_ber"] > 1e-3
+    # KP4 (hard) on a 16QAM link far above its 2.4e-4 threshold: every codeword fails.
+    _, met = run(CoherentLink(osnr_db=20.0, fec="kp4"), frames=1)
+    assert met["fer"] == 1.0 and met["post_fec_ber_low"] > 1e-3
+    with pytest.raises(ValueError, match="ldpc:"):
+        CoherentLink(fec="turbo")

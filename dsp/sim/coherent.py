@@ -54,6 +54,9 @@ FOE_SYMBOLS = 8192
 GMI_SYMBOLS = 1 << 16
 """Counted symbols per polarization of each chunk of frames that the GMI is estimated from."""
 ACQUISITION_STEPS = (10.0, 3.0)
+FEC_FIELDS = ("info_bit_errors", "info_bits", "frame_errors", "frames", "inner_bit_errors", "inner_bits")
+FEC_BATCH_BITS = {"cfec": 8_000_000}
+"""Channel bits per batch a chain needs to count efficiently (staircase: about 30 blocks per stream)."""
 """Step-size multiples of the MIMO acquisition passes over the skipped head of each frame."""
 
 
@@ -208,7 +211,9 @@ class CoherentLink(Link):
         if self.n_skip + self.tail_symbols >= f // 2:
             raise ValueError(f"n_skip + tail_symbols must be below frame_symbols / 2 = {f // 2} "
                              f"(got {self.n_skip} + {self.tail_symbols})")
-        _choice("fec", self.fec, ("none",))
+        from dsp.fec.chains import fec_chain
+
+        fec_chain(self.fec)  # raises a ValueError listing the allowed specs
         _choice("precision", self.precision, ("single", "double"))
 
     # ------------------------------------------------------------------ derived numbers
@@ -528,8 +533,12 @@ class CoherentLink(Link):
         z, phase, converged = self.receive(field, trace)
         return z, phase, converged, symbols
 
-    def count(self, z, phase, converged, symbols, labels) -> Counts:
-        """Align, resolve cycle slips with the pilots, decide and count one group of frames."""
+    def count(self, z, phase, converged, symbols, labels, fec_inputs: list | None = None) -> Counts:
+        """Align, resolve cycle slips with the pilots, decide and count one group of frames.
+
+        With ``fec_inputs`` (a list), the transmitted bits of the counted symbols and their LLRs
+        (soft FEC) or decided bits (hard FEC) are appended to it, (frames, 2, bits) each.
+        """
         from dsp.metrics import gmi_sum
         from dsp.modulation import demap_hard, demap_llr, labels_to_bits
         from dsp.rx.carrier import correct_cycle_slips
@@ -575,8 +584,16 @@ class CoherentLink(Link):
         total, count = gmi_sum(llr, labels_to_bits(lc[..., :cap], const.bits_per_symbol))
         sums["gmi_sum"], sums["gmi_bits"] = float(total), float(count)
         bit_errors = int(bit_err_frame.sum())
-        return Counts(bit_errors, int(bits_frame * z.shape[0]), int(xp.count_nonzero(err)), int(err.size),
-                      (), tuple(sums.items()))
+        counts = Counts(bit_errors, int(bits_frame * z.shape[0]), int(xp.count_nonzero(err)), int(err.size),
+                        (), tuple(sums.items()))
+        if fec_inputs is not None:  # the transmitted bits and the receiver's LLRs (or decisions), for the FEC
+            tx = labels_to_bits(lc, const.bits_per_symbol)
+            if self._chain.soft:
+                fec_inputs.append((tx, demap_llr(zc, const, xp.maximum(noise_var, noise_var.dtype.type(1e-12)),
+                                                 method="exact")))
+            else:
+                fec_inputs.append((tx, labels_to_bits(dec, const.bits_per_symbol)))
+        return counts
 
     def run_batch(self, backend, seed_seq, n_symbols, threads=None) -> Counts:
         """Simulate ``ceil(n_symbols / counted_per_frame)`` frames (both polarizations) and count errors.
@@ -589,8 +606,21 @@ class CoherentLink(Link):
                 return self._run_batch(backend, seed_seq, n_symbols, threads)
         return self._run_batch(backend, seed_seq, n_symbols, threads)
 
+    @property
+    def _chain(self):
+        from dsp.fec.chains import fec_chain
+
+        return fec_chain(self.fec)
+
     def _run_batch(self, backend, seed_seq, n_symbols, threads) -> Counts:
         rows = max(1, -(-int(n_symbols) // (2 * self.counted_per_frame)))
+        chain = self._chain
+        fec_inputs = None
+        if chain is not None:
+            # Enough frames that the FEC frames fit (staircase streams: many blocks, see dsp.fec.chains).
+            bits_per_row = 2 * self.counted_per_frame * self.bits_per_symbol
+            rows = max(rows, -(-max(chain.min_bits, FEC_BATCH_BITS.get(chain.name, 0)) // bits_per_row))
+            fec_inputs = []
         label_rng, normal, sop_rng = self._random_sources(backend, seed_seq, threads)
         per_chunk = max(1, (1 << 20) // (self.frame_symbols * self.sps))
         total = None
@@ -599,8 +629,14 @@ class CoherentLink(Link):
                                         dtype=np.uint8)
             labels = backend.xp.asarray(labels)
             z, phase, converged, symbols = self._simulate(backend, labels, normal, sop_rng)
-            c = self.count(z, phase, converged, symbols, labels)
+            c = self.count(z, phase, converged, symbols, labels, fec_inputs)
             total = c if total is None else total + c
+        if chain is not None:
+            xp = backend.xp
+            tx = xp.concatenate([t for t, _ in fec_inputs], axis=0)
+            rx = xp.concatenate([r for _, r in fec_inputs], axis=0)
+            f = chain.count(tx, llr=rx, threads=threads) if chain.soft else chain.count(tx, hard=rx, threads=threads)
+            total = total + Counts(0, 0, 0, 0, (), tuple((f"fec_{k}", float(getattr(f, k))) for k in FEC_FIELDS))
         return total
 
     def trace(self, n_frames: int = 1, seed: int = 0) -> dict:
@@ -638,6 +674,7 @@ class CoherentLink(Link):
         if "cycle_slips" in s:
             out["cycle_slips"] = int(s["cycle_slips"])
             out["frames"] = int(s["frames"])
+        out.update(fec_metrics(self.fec, s, confidence))
         return out
 
 
@@ -662,6 +699,29 @@ def _rotate(m, x):
     y[:, 0] = m[:, 0, 0] * x[:, 0] + m[:, 0, 1] * x[:, 1]
     y[:, 1] = m[:, 1, 0] * x[:, 0] + m[:, 1, 1] * x[:, 1]
     return y
+
+
+def fec_metrics(spec: str, sums: dict, confidence: float) -> dict:
+    """``post_fec_ber`` (with its interval), ``fer`` (with its interval) and the chain's counts from the
+    ``fec_*`` sums of a finished point; {} without FEC."""
+    if spec == "none" or "fec_info_bits" not in sums:
+        return {}
+    from dsp.fec.chains import fec_chain
+    from dsp.metrics import ber_interval
+
+    e, n = int(sums["fec_info_bit_errors"]), int(sums["fec_info_bits"])
+    fe, fn = int(sums["fec_frame_errors"]), int(sums["fec_frames"])
+    out = {"fec": spec, "fec_threshold_ber": fec_chain(spec).threshold_ber, "post_fec_bit_errors": e,
+           "post_fec_bits": n, "fec_frames": fn, "fec_frame_errors": fe}
+    if n:
+        lo, hi = ber_interval(e, n, confidence)
+        out.update(post_fec_ber=e / n, post_fec_ber_low=lo, post_fec_ber_high=hi)
+    if fn:
+        lo, hi = ber_interval(fe, fn, confidence)
+        out.update(fer=fe / fn, fer_low=lo, fer_high=hi)
+    if sums.get("fec_inner_bits"):
+        out["inner_fec_ber"] = sums["fec_inner_bit_errors"] / sums["fec_inner_bits"]
+    return out
 
 
 def backend_sum(a, xp):

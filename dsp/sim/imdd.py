@@ -380,30 +380,63 @@ class ImddLink(Link):
         intermediate signals: ``aligned`` (rows, n*sps), ``eq_input`` (what the equalizer saw, at
         ``ffe_sps``), ``z`` (the decision variable per symbol) and ``weights`` (FFE taps).
         """
+        z, decided = self._receive(y, ref_levels, trace)
+        return _nearest(z, array_module(y).asarray(self._levels())) if decided is None else decided
+
+    def _align(self, y, ref_levels, step):
+        """Every ``step``-th sample of each row of ``y`` from its symbol-0 sampling instant, (rows, n*sps/step).
+
+        The sampling phase (the one of ``sps`` with the most AC power over the training part, as
+        :func:`dsp.rx.sync.sampling_phase`) and the frame delay (:func:`dsp.rx.sync.frame_delay`)
+        give each row's start; the aligned row is the circular shift of ``y`` by it, decimated.
+        """
         from dsp.rx import sync
 
         xp = array_module(y)
         sps, n = self.sps, ref_levels.shape[-1]
         nt = self.n_train
-        # Sampling phase and frame delay from the training part, then one circular shift per row:
-        # aligned sample j is y[j + delay * sps + phase], so symbol k is sampled at index k * sps.
-        phase = sync.sampling_phase(y[:, :nt * sps], sps)
+        if xp is np:
+            # sync.sampling_phase's criterion, phase by phase on contiguous copies (cheaper than
+            # its strided reduction): argmax over p of the variance of y[p::sps] over the training part.
+            power = np.empty((y.shape[0], sps))
+            for p in range(sps):
+                v = np.ascontiguousarray(y[:, p:nt * sps:sps])
+                v = v - v.mean(axis=-1, keepdims=True)
+                power[:, p] = (v * v).mean(axis=-1)
+            phase = power.argmax(axis=-1)
+        else:
+            phase = sync.sampling_phase(y[:, :nt * sps], sps)
         rows = xp.arange(y.shape[0])[:, None]
         y_sym = y[rows, xp.arange(nt)[None, :] * sps + phase[:, None]]
         delay = sync.frame_delay(y_sym, ref_levels[:, :nt], max_lag=nt // 4)
+        # aligned sample j is y[j + start], start = delay * sps + phase, so symbol k is at index k * sps
         start = [int(v) for v in (delay * sps + phase) % (n * sps)]
-        y = xp.stack([xp.concatenate([r[s:], r[:s]]) for r, s in zip(y, start)])
-        levels = self._levels()
+        if step == 1:
+            return xp.stack([xp.concatenate([r[s:], r[:s]]) for r, s in zip(y, start)])
+        m = (n * sps) // step
+        out = xp.empty((y.shape[0], m), dtype=y.dtype)
+        for i, s in enumerate(start):
+            sub, s2 = y[i, s % step::step], s // step
+            out[i, :m - s2] = sub[s2:]
+            out[i, m - s2:] = sub[:s2]
+        return out
+
+    def _receive(self, y, ref_levels, trace):
+        """(z, None) for a linear receiver (decide with :func:`_nearest`), or (None, decided level indices)."""
+        xp = array_module(y)
+        sps = self.sps
+        step = 1 if trace is not None else sps // (1 if self.equalizer == "none" else self.ffe_sps)
+        y = self._align(y, ref_levels, step)
         if trace is not None:
             trace["aligned"] = y
         if self.equalizer == "none":
-            z = self._agc(y[:, ::sps], ref_levels)
+            z = self._agc(y[:, ::sps // step], ref_levels)
             if trace is not None:
                 trace.update(z=z, eq_input=self._agc(y, xp.repeat(ref_levels, sps, axis=-1)))
-            return _nearest(z, xp.asarray(levels))
+            return z, None
         from dsp.rx import equalizers as eq
 
-        yq = y[:, ::sps // self.ffe_sps] if self.ffe_sps < sps else y
+        yq = y[:, ::(sps // self.ffe_sps) // step] if self.ffe_sps * step < sps else y
         yq = xp.ascontiguousarray(self._agc_scale(yq, ref_levels, self.ffe_sps))
         ref = xp.ascontiguousarray(ref_levels.astype(yq.dtype))
         mu = self.mu or None
@@ -415,14 +448,14 @@ class ImddLink(Link):
                        method=self.eq_method, levels=self.m, **kw)
             if trace is not None:
                 trace.update(z=r.z, weights=r.weights)
-            return _nearest(r.z, xp.asarray(levels))
+            return r.z, None
         if self.equalizer == "dfe":
             kw = {} if mu is None else {"mu": mu}
             r = eq.dfe(yq, ref, ff_taps=self.ffe_taps, fb_taps=self.dfe_taps, sps=self.ffe_sps,
                        n_train=self.n_train, levels=self.m, **kw)
             if trace is not None:
                 trace.update(z=r.z, weights=r.ff_weights)
-            return r.decisions
+            return None, r.decisions
         # MLSE: an FFE shapes the channel into the short partial response 1 + alpha D, then the
         # Viterbi detector learns that response (memory + 1 taps and an offset, by least squares on
         # the training symbols) and decides. alpha "auto": the channel's own first postcursor
@@ -438,8 +471,8 @@ class ImddLink(Link):
                    levels=self.m, target=(1.0, float(alpha)), **kw)
         if trace is not None:
             trace.update(z=r.z, weights=r.weights)
-        return eq.mlse(xp.ascontiguousarray(r.z), ref, memory=self.mlse_memory, n_train=self.n_train,
-                       levels=self.m)
+        return None, eq.mlse(xp.ascontiguousarray(r.z), ref, memory=self.mlse_memory, n_train=self.n_train,
+                             levels=self.m)
 
     def _levels(self):
         from dsp.modulation import Constellation
@@ -590,13 +623,18 @@ class ImddLink(Link):
 
     def _simulate(self, labels, normal, trace=None):
         """(transmitted levels, decided level indices) of Gray ``labels`` (rows, frame) through the chain."""
+        ref, z, decided = self._simulate_z(labels, normal, trace)
+        return ref, _nearest(z, array_module(z).asarray(self._levels())) if decided is None else decided
+
+    def _simulate_z(self, labels, normal, trace=None):
+        """(transmitted levels, z, None) for a linear receiver, else (levels, None, decided level indices)."""
         xp = array_module(labels)
         if self._fast_front_applies(labels, normal):
             y = self._front_cpu(labels, normal)
         else:
             y = self.detect(self.propagate(self.transmit(labels, normal)), normal)
         ref = xp.asarray(self._levels()[_inverse_gray(self.m)].astype(self._rtype()))[labels]
-        return ref, self.receive(y, ref, trace)
+        return (ref, *self._receive(y, ref, trace))
 
     def _run_batch(self, backend, seed_seq, n_symbols, threads) -> Counts:
         rows = max(1, -(-int(n_symbols) // self.payload_symbols))
@@ -613,9 +651,17 @@ class ImddLink(Link):
 
     def _run_frames(self, backend, labels, normal) -> Counts:
         xp = backend.xp
-        _, decided = self._simulate(labels, normal)
-        gray = xp.asarray(np.array([k ^ (k >> 1) for k in range(self.m)], dtype=np.uint8))
-        errors = xp.bitwise_xor(labels[:, self.n_train:], gray[decided[:, self.n_train:]])
+        _, z, decided = self._simulate_z(labels, normal)
+        gray = np.array([k ^ (k >> 1) for k in range(self.m)], dtype=np.uint8)
+        if decided is None and backend.name == "cpu":
+            # decisions, Gray labels and the XOR with the sent labels in one kernel pass
+            lv = self._levels()
+            errors = backend.ops.imdd_slice_errors(np.ascontiguousarray(z), labels, self.n_train, float(lv[0]),
+                                                   float(lv[1] - lv[0]), gray)
+        else:
+            if decided is None:
+                decided = _nearest(z, xp.asarray(self._levels()))
+            errors = xp.bitwise_xor(labels[:, self.n_train:], xp.asarray(gray)[decided[:, self.n_train:]])
         return count_imdd_errors(backend.to_host(errors), self.bits_per_symbol, self.kp4_ways)
 
 
@@ -715,23 +761,47 @@ def count_imdd_errors(errors, bits_per_symbol: int, kp4_ways: int) -> Counts:
 
     ``errors`` is transmitted XOR received Gray label per symbol (NumPy). Line bits are the label
     bits MSB first, symbol after symbol; they map to 10-bit RS symbols dealt to ``kp4_ways``
-    codewords (:func:`dsp.fec.symbol_errors_per_codeword`).
+    codewords as :func:`dsp.fec.symbol_errors_per_codeword` does (groups of ``ways * 544`` RS
+    symbols, line symbol j of a group to codeword j % ways; bits past the last whole group of a
+    row are not in any codeword). Computed from the positions of the erroneous symbols only
+    (errors are sparse at useful BERs), so it costs one scan of ``errors``.
     """
-    from dsp.fec import symbol_errors_per_codeword, symbol_errors_per_codeword_packed
-
     x = np.ascontiguousarray(errors, dtype=np.uint8)
-    sym_err = x != 0
-    bit_errors = int(_POPCOUNT8[x].sum(dtype=np.int64))
-    n_bits = x.shape[-1] * bits_per_symbol
-    if bits_per_symbol == 2 and x.shape[-1] % 4 == 0:
-        q = x.reshape(x.shape[0], -1, 4)
-        packed = (q[..., 0] << 6) | (q[..., 1] << 4) | (q[..., 2] << 2) | q[..., 3]
-        per_cw = symbol_errors_per_codeword_packed(packed, n_bits, m=KP4_M, n=KP4_N, ways=kp4_ways)
+    rows, n = x.shape
+    flat = x.reshape(-1)
+    pos = np.flatnonzero(flat)
+    val = flat[pos]
+    bit_errors = int(_POPCOUNT8[val].sum(dtype=np.int64))
+    # bursts: runs of consecutive positions within a row
+    r = pos // n if n else pos
+    brk = np.ones(pos.size, dtype=bool)
+    if pos.size > 1:
+        brk[1:] = (np.diff(pos) != 1) | (np.diff(r) != 0)
+    starts = np.flatnonzero(brk)
+    lengths = np.diff(np.append(starts, pos.size))
+    bursts = np.bincount(np.minimum(lengths, BURST_BINS) - 1, minlength=BURST_BINS)[:BURST_BINS].astype(np.int64)
+    # KP4: erroneous RS symbols per codeword
+    b = bits_per_symbol
+    per_group = KP4_M * KP4_N * kp4_ways
+    groups = (n * b) // per_group
+    cw_per_row = groups * kp4_ways
+    shifts = np.arange(b - 1, -1, -1, dtype=np.uint8)
+    hit = ((val[:, None] >> shifts) & 1).astype(bool)               # (errors, b) erroneous line bits
+    bit = (pos % n)[:, None] * b + np.arange(b)[None, :]
+    rr = np.broadcast_to(r[:, None], bit.shape)[hit]
+    sym = bit[hit] // KP4_M                                          # RS symbol index in the row
+    keep = sym < groups * KP4_N * kp4_ways
+    rr, sym = rr[keep], sym[keep]
+    row_syms = groups * KP4_N * kp4_ways
+    uniq = np.unique(rr * row_syms + sym)                            # distinct erroneous RS symbols
+    if uniq.size:
+        ur, us = uniq // row_syms, uniq % row_syms
+        cwid = ur * cw_per_row + (us // (KP4_N * kp4_ways)) * kp4_ways + us % kp4_ways
+        _, per_cw = np.unique(cwid, return_counts=True)
     else:
-        shifts = np.arange(bits_per_symbol - 1, -1, -1, dtype=np.uint8)
-        err_bits = ((x[..., None] >> shifts) & 1).astype(np.uint8).reshape(x.shape[0], -1)
-        per_cw = symbol_errors_per_codeword(err_bits, m=KP4_M, n=KP4_N, ways=kp4_ways)
-    kp4 = np.bincount(np.minimum(np.asarray(per_cw).ravel(), KP4_BINS - 1), minlength=KP4_BINS).astype(np.int64)
+        per_cw = np.zeros(0, dtype=np.int64)
+    kp4 = np.bincount(np.minimum(per_cw, KP4_BINS - 1), minlength=KP4_BINS).astype(np.int64)
+    kp4[0] += rows * cw_per_row - per_cw.size
     hist = (("kp4_symbol_errors", tuple(int(v) for v in kp4)),
-            ("error_bursts", tuple(int(v) for v in burst_histogram(sym_err))))
-    return Counts(bit_errors, int(x.size) * bits_per_symbol, int(sym_err.sum()), int(x.size), hist)
+            ("error_bursts", tuple(int(v) for v in bursts)))
+    return Counts(bit_errors, int(x.size) * b, int(pos.size), int(x.size), hist)
