@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=_count("--workers"), default=None,
                    help="local worker processes (default: one per core for sweeps on the CPU)")
     b.add_argument("--dask", metavar="ADDRESS", default=None, help="run batches on this Dask scheduler")
-    b.add_argument("--out", metavar="FILE.csv", default=None, help="write each point here as it finishes")
+    b.add_argument("--out", metavar="FILE.csv", default=None,
+                   help="write each point here as it finishes (.csv; .parquet with the 'parquet' extra)")
     b.add_argument("--plot", metavar="FILE.png", default=None, help="plot BER vs the swept key")
     b.add_argument("--resume", action="store_true", help="reuse the finished points of --out")
     b.add_argument("--json", action="store_true", help="print one JSON array of points to stdout")

@@ -191,3 +191,20 @@ def test_import_is_cheap():
     code = "import sys, dsp; dsp.__version__; print(sorted(m for m in ('cupy', 'scipy', 'matplotlib', 'dask') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_grid_sweep_to_parquet_resumes_without_recomputing(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "grid.parquet"
+    calls = tmp_path / "calls.txt"
+    link = ScriptedLink(calls_file=str(calls))
+    kw = dict(sweep={"errors_per_batch": [2, 4], "bits_per_symbol": [1, 2]}, target_errors=50, first_batch=8,
+              workers=1, out=out)
+    full = simulate_ber(link, **kw)
+    table = pq.read_table(out)
+    assert table.num_rows == 4 and table.schema.field("bit_errors").type.id == __import__("pyarrow").int64().id
+    assert table.column("bit_errors").to_pylist() == [p.bit_errors for p in full.points]
+    n_calls = len(calls.read_text().splitlines())
+    again = simulate_ber(link, resume=True, **kw)
+    assert len(calls.read_text().splitlines()) == n_calls  # nothing recomputed
+    assert [p.to_dict() for p in again.points] == [p.to_dict() for p in full.points]

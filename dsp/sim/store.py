@@ -1,6 +1,7 @@
-"""The results table of a sweep: a CSV file rewritten atomically each time a point finishes.
+"""The results table of a sweep: a CSV (or Parquet) file rewritten atomically each time a point finishes.
 
-Every row carries a ``key`` (a hash of everything that determines its counts), so that
+A path ending in ``.parquet`` writes Parquet (needs ``pyarrow``: ``pip install "dci-dsp[parquet]"``)
+with typed columns inferred from the same rows; anything else writes CSV. Every row carries a ``key`` (a hash of everything that determines its counts), so that
 ``resume=True`` reuses exactly the points an interrupted run finished and recomputes nothing.
 """
 from __future__ import annotations
@@ -45,13 +46,21 @@ class ResultStore:
         self.path = Path(path)
         self.rows: dict[str, dict] = {}
         self.columns: list[str] = []
+        self.parquet = self.path.suffix.lower() == ".parquet"
+        if self.parquet:
+            _pyarrow()
         if resume and self.path.exists():
-            with open(self.path, newline="") as f:
-                reader = csv.DictReader(f)
-                if reader.fieldnames is None or "key" not in reader.fieldnames:
-                    raise ValueError(f"cannot resume from {self.path}: not a dci-dsp results file (no 'key' column)")
-                for row in reader:
-                    self.rows[row["key"]] = row
+            if self.parquet:
+                rows = _read_parquet_rows(self.path)
+                names = list(rows[0]) if rows else ["key"]
+            else:
+                with open(self.path, newline="") as f:
+                    reader = csv.DictReader(f)
+                    names, rows = reader.fieldnames, list(reader)
+            if names is None or "key" not in names:
+                raise ValueError(f"cannot resume from {self.path}: not a dci-dsp results file (no 'key' column)")
+            for row in rows:
+                self.rows[row["key"]] = row
 
     def get(self, key: str) -> dict | None:
         return self.rows.get(key)
@@ -63,4 +72,46 @@ class ResultStore:
 
     def write(self, order: list[str], columns: list[str]) -> None:
         self.columns = columns
-        atomic_write_text(self.path, rows_to_csv([self.rows[k] for k in order if k in self.rows], columns))
+        text = rows_to_csv([self.rows[k] for k in order if k in self.rows], columns)
+        if self.parquet:
+            _atomic_write_parquet(self.path, text)
+        else:
+            atomic_write_text(self.path, text)
+
+
+def _pyarrow():
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ValueError("writing a .parquet results file needs pyarrow: pip install 'dci-dsp[parquet]' "
+                         "(or write .csv)") from None
+
+
+def _atomic_write_parquet(path: Path, csv_text: str) -> None:
+    """The rows of ``csv_text`` as a Parquet table (column types inferred; JSON columns stay strings)."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    opts = pcsv.ConvertOptions(column_types={"key": "string", "params": "string", "histograms": "string",
+                                             "metrics": "string", "swept": "string"}, strings_can_be_null=False)
+    table = pcsv.read_csv(io.BytesIO(csv_text.encode()), convert_options=opts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _read_parquet_rows(path: Path) -> list[dict]:
+    """Rows of a Parquet results file with every value as the string the CSV would hold."""
+    import pyarrow.parquet as pq
+
+    def text(v):
+        return "" if v is None else repr(v) if isinstance(v, float) else str(v)
+
+    return [{k: text(v) for k, v in row.items()} for row in pq.read_table(path).to_pylist()]
