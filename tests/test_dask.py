@@ -35,3 +35,4 @@ def test_scheduler_address_via_cli(client, capsys):
     local = simulate_ber("awgn-qam", {"snr_db": [4.0, 6.0, 8.0]}, params={"m": 4}, target_errors=200, workers=1,
                          backend="cpu")
     assert [p["bit_errors"] for p in json.loads(out)] == [p.bit_errors for p in local.points]
+

@@ -208,3 +208,25 @@ def test_grid_sweep_to_parquet_resumes_without_recomputing(tmp_path):
     again = simulate_ber(link, resume=True, **kw)
     assert len(calls.read_text().splitlines()) == n_calls  # nothing recomputed
     assert [p.to_dict() for p in again.points] == [p.to_dict() for p in full.points]
+
+
+def _visible_device(_):
+    import os
+    import time
+
+    time.sleep(0.2)  # keep both workers busy so that each takes a task
+    return os.environ.get("CUDA_VISIBLE_DEVICES")
+
+
+def test_gpu_pool_gives_each_worker_its_own_device():
+    from dsp.sim.executors import GpuPoolExecutor
+
+    ex = GpuPoolExecutor(2)
+    try:
+        futs = [ex.submit(_visible_device, i) for i in range(6)]
+        seen = {ex.result(f) for f in futs}
+    finally:
+        ex.close()
+    assert seen == {"0", "1"}
+    with pytest.raises(ValueError, match="devices"):
+        GpuPoolExecutor(0)

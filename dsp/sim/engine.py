@@ -301,7 +301,8 @@ def simulate_ber(link, sweep: dict | None = None, *, params: dict | None = None,
     backend : "auto", "cpu" or "gpu"
     workers : int, optional
         Local worker processes. Default: a pool of one process per core for multi-point sweeps on
-        the CPU, in-process otherwise. ``1`` runs in-process.
+        the CPU; on the GPU, one process per device when CuPy sees several
+        (:class:`dsp.sim.executors.GpuPoolExecutor`); in-process otherwise. ``1`` runs in-process.
     client : dask.distributed.Client or scheduler address, optional
         Run the batches on a Dask cluster (needs the ``dask`` extra).
     out : path, optional
@@ -367,10 +368,19 @@ def simulate_ber(link, sweep: dict | None = None, *, params: dict | None = None,
         if resume:
             log.info("resume: %d of %d points already in %s", reused, len(points), out)
 
+    n_gpus = 0
+    if client is None and be.name == "gpu" and workers is None:
+        from dsp.sim.executors import gpu_count
+
+        n_gpus = gpu_count()
     if client is not None:
         from dsp.sim.executors import DaskExecutor
 
         executor = DaskExecutor(client)
+    elif n_gpus > 1 and sum(p.active for p in points) >= 1:
+        from dsp.sim.executors import GpuPoolExecutor
+
+        executor = GpuPoolExecutor(n_gpus)
     elif (workers or 1) > 1 or (workers is None and be.name == "cpu" and
                                  sum(p.active for p in points) > 1 and cpu_count() > 1):
         from dsp.sim.executors import PoolExecutor

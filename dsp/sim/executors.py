@@ -68,6 +68,46 @@ class PoolExecutor:
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
+class GpuPoolExecutor(PoolExecutor):
+    """One spawned worker process per GPU: worker i sees only device i (``CUDA_VISIBLE_DEVICES``).
+
+    For a machine with several GPUs (``simulate_ber(backend="gpu")`` picks it when CuPy sees more
+    than one device). On a Dask cluster, run one worker per GPU with ``dask-cuda``
+    (``LocalCUDACluster`` / ``dask cuda worker``), which sets the same variable per worker.
+    """
+
+    name = "gpu-pool"
+    threads = None
+
+    def __init__(self, devices: int):
+        if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
+            raise ValueError(f"devices must be an integer >= 1 (got {devices!r})")
+        self.workers = devices
+        self.limit = 2 * devices
+        ctx = multiprocessing.get_context("spawn")
+        self._pool = cf.ProcessPoolExecutor(max_workers=devices, mp_context=ctx, initializer=_gpu_worker,
+                                            initargs=(ctx.Value("i", 0),))
+
+
+def _gpu_worker(counter):
+    """Pool initializer: take the next device number and make it the only visible one (before CuPy loads)."""
+    with counter.get_lock():
+        device = counter.value
+        counter.value += 1
+    os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
+    _quiet_worker()
+
+
+def gpu_count() -> int:
+    """CUDA devices CuPy sees (0 without CuPy or a device)."""
+    try:
+        import cupy
+
+        return int(cupy.cuda.runtime.getDeviceCount())
+    except Exception:
+        return 0
+
+
 def _quiet_worker():
     # Ctrl-C goes to the parent, which shuts the pool down; workers must not print tracebacks.
     import signal
