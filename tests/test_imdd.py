@@ -372,3 +372,37 @@ def test_fused_noise_equals_unfused(dtype, n):
     s = NormalStream(BE, (5, 6))
     s.scale_by_rin(f, 0.3)  # the stream continues after a fused call
     assert np.array_equal(s.standard_normal(4, dtype), BE.ops.normal(2 * ((f.size + 1) // 2) + 4, dtype, (5, 6))[-4:])
+
+
+def test_fec_chains_on_the_imdd_link():
+    """800G-class lane with the 802.3dj inner Hamming + KP4: clean where KP4 alone would fail."""
+    base = dict(length_km=0.0, rx_filter="matched", shot_noise=False, equalizer="none", rin_db_hz=0.0,
+                frame_symbols=32768)
+    lk = ImddLink(rop_dbm=-13.25, fec="kp4+hamming", **base)
+    c = lk.run_batch(BE, np.random.SeedSequence(3), 1 << 18)
+    m = lk.point_metrics(c)
+    pre = c.bit_errors / c.bits
+    assert 1e-3 < pre < 4e-3, pre                       # far above KP4's 2.4e-4 ...
+    assert m["post_fec_ber"] == 0 and m["fer"] == 0       # ... corrected by the concatenated code
+    assert m["inner_fec_ber"] < pre / 5 and m["fec_threshold_ber"] == 4.85e-3
+    kp4 = ImddLink(rop_dbm=-13.25, fec="kp4", **base)
+    assert kp4.point_metrics(kp4.run_batch(BE, np.random.SeedSequence(3), 1 << 18))["fer"] > 0.1
+    # A hard-output equalizer feeds a soft chain with binary-symmetric-channel LLRs.
+    dfe = ImddLink(rop_dbm=-13.25, fec="ldpc:wifi-648-r56", **{**base, "equalizer": "dfe"})
+    m = dfe.point_metrics(dfe.run_batch(BE, np.random.SeedSequence(3), 1 << 16))
+    assert m["fec_frames"] > 50 and "post_fec_ber" in m
+    with pytest.raises(ValueError, match="ldpc:"):
+        ImddLink(fec="turbo")
+
+
+def test_burst_aware_estimate_on_a_dfe_link():
+    """The compound-Poisson estimate is fitted on the link's own codeword histogram (DFE error events)
+    and stays consistent with what Monte Carlo counts (the model itself is validated against
+    simulated bursts in tests/test_fec_rs.py)."""
+    lk = ImddLink(equalizer="dfe", dfe_taps=2, length_km=0.0, rop_dbm=-12.0, tia_bandwidth_ghz=14.0,
+                  frame_symbols=65536)
+    c = lk.run_batch(BE, np.random.SeedSequence(4), 1 << 20)
+    m = lk.point_metrics(c, 0.999)
+    assert "compound Poisson" in m["post_fec_model"]
+    assert 0 < m["fer_est"] <= m["fer_high"] and 0 < m["post_fec_ber_est"] < c.bit_errors / c.bits
+    assert m["fer_est"] > 0.5 * m["fer_est_iid"]

@@ -40,7 +40,7 @@ from functools import lru_cache
 import numpy as np
 
 from dsp.backend import array_module, fft_module
-from dsp.sim.links import Counts, Link
+from dsp.sim.links import FEC_BATCH_BITS, Counts, Link, fec_counts, fec_point_metrics
 
 IQ_MODULATORS = ("ideal", "mzm")
 CDC_METHODS = ("frame", "fd", "td", "none")
@@ -54,9 +54,7 @@ FOE_SYMBOLS = 8192
 GMI_SYMBOLS = 1 << 16
 """Counted symbols per polarization of each chunk of frames that the GMI is estimated from."""
 ACQUISITION_STEPS = (10.0, 3.0)
-FEC_FIELDS = ("info_bit_errors", "info_bits", "frame_errors", "frames", "inner_bit_errors", "inner_bits")
-FEC_BATCH_BITS = {"cfec": 8_000_000}
-"""Channel bits per batch a chain needs to count efficiently (staircase: about 30 blocks per stream)."""
+
 """Step-size multiples of the MIMO acquisition passes over the skipped head of each frame."""
 
 
@@ -636,7 +634,7 @@ class CoherentLink(Link):
             tx = xp.concatenate([t for t, _ in fec_inputs], axis=0)
             rx = xp.concatenate([r for _, r in fec_inputs], axis=0)
             f = chain.count(tx, llr=rx, threads=threads) if chain.soft else chain.count(tx, hard=rx, threads=threads)
-            total = total + Counts(0, 0, 0, 0, (), tuple((f"fec_{k}", float(getattr(f, k))) for k in FEC_FIELDS))
+            total = total + fec_counts(f)
         return total
 
     def trace(self, n_frames: int = 1, seed: int = 0) -> dict:
@@ -674,7 +672,7 @@ class CoherentLink(Link):
         if "cycle_slips" in s:
             out["cycle_slips"] = int(s["cycle_slips"])
             out["frames"] = int(s["frames"])
-        out.update(fec_metrics(self.fec, s, confidence))
+        out.update(fec_point_metrics(self.fec, s, confidence))
         return out
 
 
@@ -699,29 +697,6 @@ def _rotate(m, x):
     y[:, 0] = m[:, 0, 0] * x[:, 0] + m[:, 0, 1] * x[:, 1]
     y[:, 1] = m[:, 1, 0] * x[:, 0] + m[:, 1, 1] * x[:, 1]
     return y
-
-
-def fec_metrics(spec: str, sums: dict, confidence: float) -> dict:
-    """``post_fec_ber`` (with its interval), ``fer`` (with its interval) and the chain's counts from the
-    ``fec_*`` sums of a finished point; {} without FEC."""
-    if spec == "none" or "fec_info_bits" not in sums:
-        return {}
-    from dsp.fec.chains import fec_chain
-    from dsp.metrics import ber_interval
-
-    e, n = int(sums["fec_info_bit_errors"]), int(sums["fec_info_bits"])
-    fe, fn = int(sums["fec_frame_errors"]), int(sums["fec_frames"])
-    out = {"fec": spec, "fec_threshold_ber": fec_chain(spec).threshold_ber, "post_fec_bit_errors": e,
-           "post_fec_bits": n, "fec_frames": fn, "fec_frame_errors": fe}
-    if n:
-        lo, hi = ber_interval(e, n, confidence)
-        out.update(post_fec_ber=e / n, post_fec_ber_low=lo, post_fec_ber_high=hi)
-    if fn:
-        lo, hi = ber_interval(fe, fn, confidence)
-        out.update(fer=fe / fn, fer_low=lo, fer_high=hi)
-    if sums.get("fec_inner_bits"):
-        out["inner_fec_ber"] = sums["fec_inner_bit_errors"] / sums["fec_inner_bits"]
-    return out
 
 
 def backend_sum(a, xp):

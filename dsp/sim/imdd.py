@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dsp.backend import array_module
-from dsp.sim.links import ZERO, Counts, Link
+from dsp.sim.links import FEC_BATCH_BITS, ZERO, Counts, Link, fec_counts, fec_point_metrics
 
 EQUALIZERS = ("none", "ffe", "dfe", "mlse")
 RX_FILTERS = ("bessel", "matched", "none")
@@ -182,7 +182,9 @@ class ImddLink(Link):
         _int("frame_symbols", self.frame_symbols, 256, 1 << 22)
         _int("n_train", self.n_train, 16, self.frame_symbols // 2)
         _int("kp4_ways", self.kp4_ways, 1, 8)
-        _choice("fec", self.fec, ("none", "kp4"))
+        from dsp.fec.chains import fec_chain
+
+        fec_chain(self.fec)  # raises a ValueError listing the allowed specs
         _choice("precision", self.precision, ("single", "double"))
 
     # ------------------------------------------------------------------ derived quantities
@@ -271,12 +273,16 @@ class ImddLink(Link):
         beta = measured bit errors per erroneous RS symbol; its interval scales with the FER's
         (with no failure, the upper bound assumes t + 1 symbol errors per failed codeword). The
         last histogram bin holds ``>= 40`` errors and counts as 40.
-        ``post_fec_ber_est`` extrapolates below the Monte-Carlo floor with the model named in
-        ``post_fec_model``: independent RS-symbol errors at the measured symbol error rate (it does
-        not model bursts; compare ``fer`` with ``fer_est`` where both are measurable).
+        ``post_fec_ber_est`` (and ``fer_est``) extrapolate below the Monte-Carlo floor with the model
+        named in ``post_fec_model``: a compound-Poisson fit of the measured histogram (error events,
+        such as DFE bursts, of the measured sizes, arriving independently per codeword;
+        :func:`dsp.fec.post_fec_from_bursts`); ``*_est_iid`` assume independent RS-symbol errors at
+        the measured rate (optimistic when errors come in bursts). Other ``fec`` specs
+        (``kp4+hamming``, ``cfec``, ``ldpc:<name>``) run a real decoder chain on the link's bits
+        (:mod:`dsp.fec.chains`) and report ``post_fec_ber`` / ``fer`` with intervals.
         """
         if self.fec != "kp4":
-            return {}
+            return fec_point_metrics(self.fec, total.totals, confidence)
         from dsp.fec.postfec import codeword_error_rate_binomial
         from dsp.metrics import ber_interval
 
@@ -298,14 +304,28 @@ class ImddLink(Link):
 
         k = np.arange(t + 1, n + 1)
         tail = binom.pmf(k, n, ps) if ps > 0 else np.zeros(k.size)
-        return {
+        out = {
             "codewords": codewords, "fer": failed / codewords, "fer_low": fer_low, "fer_high": fer_high,
             "post_fec_ber": failed / codewords * scale, "post_fec_ber_low": fer_low * scale,
             "post_fec_ber_high": fer_high * scale,
-            "fer_est": float(codeword_error_rate_binomial(ps, n, t)) if ps > 0 else 0.0,
-            "post_fec_ber_est": float((tail * k).sum() * beta / (n * m)),
-            "post_fec_model": "independent RS-symbol errors at the measured rate (no bursts)",
+            "fer_est_iid": float(codeword_error_rate_binomial(ps, n, t)) if ps > 0 else 0.0,
+            "post_fec_ber_est_iid": float((tail * k).sum() * beta / (n * m)),
         }
+        if 0 < h[0] < codewords:
+            from dsp.fec.postfec import post_fec_from_bursts
+
+            full = np.zeros(n + 1, dtype=np.int64)
+            full[:h.size] = h  # the last bin (>= 40 errors) counts as 40
+            fer_est, ber_est, fit = post_fec_from_bursts(full, t, m, bit_errors_per_symbol_error=beta)
+            out.update(fer_est=fer_est, post_fec_ber_est=ber_est, post_fec_model=(
+                f"compound Poisson: error events per codeword Poisson({fit.rate:.3g}), RS symbols per event "
+                f"distributed as measured (mean {float((np.arange(fit.size_pmf.size) * fit.size_pmf).sum()):.3g}); "
+                "bursts and interleaving included"))
+        else:
+            out.update(fer_est=out["fer_est_iid"], post_fec_ber_est=out["post_fec_ber_est_iid"],
+                       post_fec_model="independent RS-symbol errors at the measured rate (no errors seen, "
+                                      "or errors in every codeword: no burst model fitted)")
+        return out
 
     # ------------------------------------------------------------------ stages
     def transmit(self, labels, rng):
@@ -636,8 +656,24 @@ class ImddLink(Link):
         ref = xp.asarray(self._levels()[_inverse_gray(self.m)].astype(self._rtype()))[labels]
         return (ref, *self._receive(y, ref, trace))
 
+    @property
+    def _chain(self):
+        """The FEC chain evaluated on the link's bits, or None (``"none"``, and ``"kp4"``, which takes
+        the faster codeword-histogram path)."""
+        if self.fec in ("none", "kp4"):
+            return None
+        from dsp.fec.chains import fec_chain
+
+        return fec_chain(self.fec)
+
     def _run_batch(self, backend, seed_seq, n_symbols, threads) -> Counts:
         rows = max(1, -(-int(n_symbols) // self.payload_symbols))
+        chain = self._chain
+        fec_inputs = None
+        if chain is not None:
+            bits_per_row = self.payload_symbols * self.bits_per_symbol
+            rows = max(rows, -(-max(chain.min_bits, FEC_BATCH_BITS.get(chain.name, 0)) // bits_per_row))
+            fec_inputs = []
         label_rng, normal = self._random_sources(backend, seed_seq, threads)
         # Frames go through the chain CHUNK_SAMPLES at a time: large enough to amortise the
         # per-call overhead, small enough that the working set stays in cache (measured fastest).
@@ -646,12 +682,47 @@ class ImddLink(Link):
         for first in range(0, rows, per_chunk):
             labels = label_rng.integers(0, self.m, size=(min(per_chunk, rows - first), self.frame_symbols),
                                         dtype=np.uint8)
-            total = total + self._run_frames(backend, backend.xp.asarray(labels), normal)
+            total = total + self._run_frames(backend, backend.xp.asarray(labels), normal, fec_inputs)
+        if chain is not None:
+            xp = backend.xp
+            tx = xp.concatenate([t for t, _ in fec_inputs], axis=0)
+            rx = xp.concatenate([r for _, r in fec_inputs], axis=0)
+            total = total + fec_counts(chain.count(tx, llr=rx, threads=threads) if chain.soft
+                                       else chain.count(tx, hard=rx, threads=threads))
         return total
 
-    def _run_frames(self, backend, labels, normal) -> Counts:
+    def _fec_inputs(self, labels, ref, z, decided, soft: bool):
+        """(transmitted bits, LLRs or decided bits) of the counted symbols, for a FEC chain.
+
+        Linear receivers give exact Gray-PAM LLRs of the equalizer output with the noise variance
+        measured per frame (:func:`dsp.modulation.demap_llr`). Hard-output receivers (DFE, MLSE)
+        give decisions; a soft chain then gets the LLRs of a binary symmetric channel at the
+        chunk's measured bit error ratio, ``+-log((1 - p) / p)``.
+        """
+        from dsp.modulation import demap_llr, labels_to_bits, pam
+
+        xp = array_module(labels)
+        nt, b = self.n_train, self.bits_per_symbol
+        tx = labels_to_bits(labels[:, nt:], b)
+        if z is not None:
+            zc, rc = z[:, nt:], ref[:, nt:]
+            if soft:
+                var = xp.maximum(((zc - rc) ** 2).mean(axis=1, keepdims=True), zc.dtype.type(1e-12))
+                return tx, demap_llr(zc, pam(self.m), var, method="exact")
+            decided = _nearest(z, xp.asarray(self._levels()))
+        gray = xp.asarray(np.array([k ^ (k >> 1) for k in range(self.m)], dtype=np.uint8))
+        hard = labels_to_bits(gray[decided[:, nt:]], b)
+        if not soft:
+            return tx, hard
+        p = min(max(float(xp.count_nonzero(hard != tx)) / hard.size, 1e-9), 0.499)
+        reliability = np.float32(math.log((1 - p) / p))
+        return tx, xp.where(hard.astype(bool), -reliability, reliability).astype(xp.float32)
+
+    def _run_frames(self, backend, labels, normal, fec_inputs=None) -> Counts:
         xp = backend.xp
-        _, z, decided = self._simulate_z(labels, normal)
+        ref, z, decided = self._simulate_z(labels, normal)
+        if fec_inputs is not None:
+            fec_inputs.append(self._fec_inputs(labels, ref, z, decided, self._chain.soft))
         gray = np.array([k ^ (k >> 1) for k in range(self.m)], dtype=np.uint8)
         if decided is None and backend.name == "cpu":
             # decisions, Gray labels and the XOR with the sent labels in one kernel pass

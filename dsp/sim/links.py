@@ -70,6 +70,40 @@ class Counts:
 ZERO = Counts(0, 0, 0, 0)
 
 
+FEC_FIELDS = ("info_bit_errors", "info_bits", "frame_errors", "frames", "inner_bit_errors", "inner_bits")
+FEC_BATCH_BITS = {"cfec": 8_000_000}
+"""Channel bits per batch a chain needs to count efficiently (staircase: about 30 blocks per stream)."""
+
+
+def fec_counts(f) -> Counts:
+    """A :class:`dsp.fec.FecCounts` as the ``fec_*`` sums of a :class:`Counts` (merged across batches)."""
+    return Counts(0, 0, 0, 0, (), tuple((f"fec_{k}", float(getattr(f, k))) for k in FEC_FIELDS))
+
+
+def fec_point_metrics(spec: str, sums: dict, confidence: float) -> dict:
+    """``post_fec_ber`` (with its interval), ``fer`` (with its interval) and the chain's counts from the
+    ``fec_*`` sums of a finished point; {} without FEC."""
+    if spec == "none" or "fec_info_bits" not in sums:
+        return {}
+    from dsp.fec.chains import fec_chain
+    from dsp.metrics import ber_interval
+
+    e, n = int(sums["fec_info_bit_errors"]), int(sums["fec_info_bits"])
+    fe, fn = int(sums["fec_frame_errors"]), int(sums["fec_frames"])
+    out = {"fec": spec, "fec_threshold_ber": fec_chain(spec).threshold_ber, "post_fec_bit_errors": e,
+           "post_fec_bits": n, "fec_frames": fn, "fec_frame_errors": fe}
+    if n:
+        lo, hi = ber_interval(e, n, confidence)
+        out.update(post_fec_ber=e / n, post_fec_ber_low=lo, post_fec_ber_high=hi)
+    if fn:
+        lo, hi = ber_interval(fe, fn, confidence)
+        out.update(fer=fe / fn, fer_low=lo, fer_high=hi)
+    if sums.get("fec_inner_bits"):
+        out["inner_fec_ber"] = sums["fec_inner_bit_errors"] / sums["fec_inner_bits"]
+    return out
+
+
+
 class Link:
     """Interface of a simulated link; see the module docstring."""
 
