@@ -138,6 +138,7 @@ class AwgnLink(Link):
     m: int
     snr_db: float
     precision: str = "single"
+    fec: str = "none"
 
     def __post_init__(self):
         if self.format not in ("pam", "qam"):
@@ -148,6 +149,9 @@ class AwgnLink(Link):
             raise ValueError(f"precision must be 'single' or 'double' (got {self.precision!r})")
         if self.constellation.bits_per_symbol > 32:
             raise ValueError(f"m too large for the fused kernel (got {self.m})")
+        from dsp.fec.chains import fec_chain
+
+        fec_chain(self.fec)  # raises a ValueError listing the allowed specs
 
     @property
     def constellation(self) -> Constellation:
@@ -166,11 +170,42 @@ class AwgnLink(Link):
 
     def run_batch(self, backend, seed_seq, n_symbols, threads=None) -> Counts:
         c = self.constellation
+        if self.fec != "none":
+            return self._run_coded(backend, seed_seq, int(n_symbols), threads)
         k0, k1 = (int(v) for v in seed_seq.generate_state(2, np.uint32))
         s = self.noise_std / (2.0 * c.d)
         bit_err, sym_err = backend.ops.awgn_count(0, int(n_symbols), (k0, k1), c.axes, c.levels,
                                                   c.bits_per_axis, s, self.precision == "double", threads)
         return Counts(bit_err, int(n_symbols) * c.bits_per_symbol, sym_err, int(n_symbols))
+
+    def _run_coded(self, backend, seed_seq, n_symbols, threads) -> Counts:
+        """With FEC: labels, symbols and noise as arrays, exact LLRs (:func:`dsp.modulation.demap_llr`)
+        at the known noise variance, then the chain (:mod:`dsp.fec.chains`) on the same bits."""
+        from dsp.channel import NormalStream
+        from dsp.fec.chains import fec_chain
+        from dsp.modulation import demap_hard, demap_llr, labels_to_bits, map_labels
+        from dsp.metrics import count_errors
+
+        c, xp = self.constellation, backend.xp
+        chain = fec_chain(self.fec)
+        n = max(n_symbols, -(-max(chain.min_bits, FEC_BATCH_BITS.get(chain.name, 0)) // c.bits_per_symbol))
+        key = seed_seq.generate_state(4, np.uint32)
+        rng = np.random.Generator(np.random.Philox(key=int(key[2]) | int(key[3]) << 32))
+        labels = xp.asarray(rng.integers(0, c.m, size=(1, n), dtype=np.uint8 if c.m <= 256 else np.uint16))
+        rdt = np.float64 if self.precision == "double" else np.float32
+        x = map_labels(labels, c, np.complex128 if (c.axes == 2 and rdt == np.float64) else
+                       np.complex64 if c.axes == 2 else rdt)
+        z = NormalStream(backend, key[:2], threads).standard_normal((*x.shape, c.axes), rdt) * rdt(self.noise_std)
+        y = x + (z.view(x.dtype)[..., 0] if c.axes == 2 else z[..., 0])
+        var = self.noise_std ** 2 * c.axes
+        tx = labels_to_bits(labels, c.bits_per_symbol)
+        f = (chain.count(tx, llr=demap_llr(y, c, var, method="exact"), threads=threads) if chain.soft
+             else chain.count(tx, hard=labels_to_bits(demap_hard(y, c), c.bits_per_symbol), threads=threads))
+        bit_err, sym_err = count_errors(y, labels, c, backend, threads)
+        return Counts(int(bit_err), n * c.bits_per_symbol, int(sym_err), n) + fec_counts(f)
+
+    def point_metrics(self, total: Counts, confidence: float = 0.95) -> dict:
+        return fec_point_metrics(self.fec, total.totals, confidence)
 
     def theory_ber(self) -> float:
         from dsp.metrics import ber_awgn_pam, ber_awgn_qam
