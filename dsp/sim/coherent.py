@@ -432,12 +432,10 @@ class CoherentLink(Link):
         if self.mimo_dd_mu:
             # Second pass: the carrier offset found on the blind output is removed from the input,
             # then the equalizer restarts from the blind taps and switches to DD-LMS at once.
-            f = carrier.estimate_frequency_offset(z, self.symbol_rate_hz) if self.foe else 0.0
-            fa = np.atleast_1d(np.asarray(f, dtype=np.float64))
-            xp = array_module(y)
-            k = xp.arange(y.shape[-1], dtype=xp.float64)
-            rot = xp.exp(-2j * np.pi * xp.asarray(fa)[:, None, None] / self.fs_hz * k).astype(y.dtype)
-            res = mimo.mimo_equalize(y * rot, taps=self.mimo_taps, sps=self.sps, method="cma", mu=self.mimo_mu,
+            seg = z[..., self.n_skip:self.n_skip + FOE_SYMBOLS]
+            f = carrier.estimate_frequency_offset(seg, self.symbol_rate_hz) if self.foe else 0.0
+            y = carrier.remove_frequency_offset(y, f, self.fs_hz)
+            res = mimo.mimo_equalize(y, taps=self.mimo_taps, sps=self.sps, method="cma", mu=self.mimo_mu,
                                      n_blind=self.n_skip // 2, mu_dd=self.mimo_dd_mu, pll_mu=1e-2,
                                      constellation=const, weights=res.weights)
             z = res.y
