@@ -39,6 +39,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dsp._validate import choice, integer, number
 from dsp.backend import array_module, fft_module
 from dsp.sim.links import FEC_BATCH_BITS, Counts, Link, fec_counts, fec_point_metrics
 
@@ -62,28 +63,7 @@ class ConvergenceError(RuntimeError):
     """The receiver DSP did not converge on a frame; no BER is reported for the point."""
 
 
-def _num(name, v, lo=None, hi=None, lo_open=False, allow_inf=False):
-    ok = not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating))
-    if not ok or math.isnan(v) or (math.isinf(v) and not allow_inf):
-        raise ValueError(f"{name} must be a {'number' if allow_inf else 'finite number'} (got {v!r})")
-    if lo is not None and (v <= lo if lo_open else v < lo):
-        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo} (got {v!r})")
-    if hi is not None and v > hi:
-        raise ValueError(f"{name} must be <= {hi} (got {v!r})")
-    return float(v)
-
-
-def _int(name, v, lo, hi=None):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"in {lo}..{hi}"
-        raise ValueError(f"{name} must be an integer {rng} (got {v!r})")
-    return int(v)
-
-
-def _choice(name, v, choices):
-    if v not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))} (got {v!r})")
-    return v
+_num, _int, _choice = number, integer, choice
 
 
 _POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)

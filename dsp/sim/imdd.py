@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dsp._validate import choice, integer, number
 from dsp.backend import array_module
 from dsp.sim.links import FEC_BATCH_BITS, ZERO, Counts, Link, fec_counts, fec_point_metrics
 
@@ -46,27 +47,7 @@ FRONT_BLOCK_SAMPLES = 1 << 18
 BURST_BINS = 32
 
 
-def _num(name, v, lo=None, hi=None, lo_open=False):
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ValueError(f"{name} must be a finite number (got {v!r})")
-    if lo is not None and (v <= lo if lo_open else v < lo):
-        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo} (got {v!r})")
-    if hi is not None and v > hi:
-        raise ValueError(f"{name} must be <= {hi} (got {v!r})")
-    return v
-
-
-def _int(name, v, lo, hi=None):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"in {lo}..{hi}"
-        raise ValueError(f"{name} must be an integer {rng} (got {v!r})")
-    return int(v)
-
-
-def _choice(name, v, choices):
-    if v not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))} (got {v!r})")
-    return v
+_num, _int, _choice = number, integer, choice
 
 
 _POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
