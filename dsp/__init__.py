@@ -35,6 +35,8 @@ __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name):
+    if name == "api":  # dsp.api, the link-budget API: a submodule loaded on first use
+        return import_module("dsp.api")
     if name in _LAZY:
         value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value
