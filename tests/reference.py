@@ -518,3 +518,27 @@ def normal_approx_fer(n, k, ebn0_db):
     es_n0 = k / n * 10 ** (ebn0_db / 10)
     c, v = biawgn_capacity_dispersion(es_n0)
     return float(ndtr(-(n * c - k + 0.5 * np.log2(n)) / np.sqrt(n * v)))
+
+
+# ----------------------------------------------------------------------------- RRC signals
+
+def rrc_pulse(t, beta):
+    """Root-raised-cosine pulse (unit energy per symbol period) at times t in symbols (closed form)."""
+    t = np.asarray(t, float)
+    out = np.empty_like(t)
+    sing = np.isclose(np.abs(4 * beta * t), 1.0)
+    zero = np.isclose(t, 0.0)
+    r = ~(sing | zero)
+    tt = t[r]
+    out[r] = (np.sin(np.pi * tt * (1 - beta)) + 4 * beta * tt * np.cos(np.pi * tt * (1 + beta))) / (
+        np.pi * tt * (1 - (4 * beta * tt) ** 2))
+    out[zero] = 1 - beta + 4 * beta / np.pi
+    out[sing] = beta / np.sqrt(2) * ((1 + 2 / np.pi) * np.sin(np.pi / (4 * beta))
+                                     + (1 - 2 / np.pi) * np.cos(np.pi / (4 * beta)))
+    return out
+
+
+def random_qam16(rng, shape):
+    """Unit-energy 16QAM symbols (unlabelled) of the given shape."""
+    lv = np.array([-3.0, -1.0, 1.0, 3.0]) / np.sqrt(10.0)
+    return lv[rng.integers(0, 4, shape)] + 1j * lv[rng.integers(0, 4, shape)]

@@ -6,8 +6,14 @@ physical broadening of a pulse.
 """
 import math
 
+import os
+import sys
+
 import numpy as np
 import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import reference as ref  # noqa: E402
 
 from dsp.channel.fiber import C_M_S, apply_cd, cd_response
 from dsp.rx.cdc import (CdCompensator, cd_compensation_response, cd_fir_num_taps, cd_fir_taps,
@@ -20,24 +26,11 @@ LAM = 1550.0
 # ------------------------------------------------------------------------------------- signals
 
 def rrc(t, beta):
-    """Root-raised-cosine pulse (unit energy per symbol period) at times t in symbols."""
-    t = np.asarray(t, float)
-    out = np.empty_like(t)
-    sing = np.isclose(np.abs(4 * beta * t), 1.0)
-    zero = np.isclose(t, 0.0)
-    r = ~(sing | zero)
-    tt = t[r]
-    out[r] = (np.sin(np.pi * tt * (1 - beta)) + 4 * beta * tt * np.cos(np.pi * tt * (1 + beta))) / (
-        np.pi * tt * (1 - (4 * beta * tt) ** 2))
-    out[zero] = 1 - beta + 4 * beta / np.pi
-    out[sing] = beta / np.sqrt(2) * ((1 + 2 / np.pi) * np.sin(np.pi / (4 * beta))
-                                     + (1 - 2 / np.pi) * np.cos(np.pi / (4 * beta)))
-    return out
+    return ref.rrc_pulse(t, beta)
 
 
 def qam16(rng, shape):
-    lv = np.array([-3.0, -1.0, 1.0, 3.0]) / math.sqrt(10.0)
-    return lv[rng.integers(0, 4, shape)] + 1j * lv[rng.integers(0, 4, shape)]
+    return ref.random_qam16(rng, shape)
 
 
 def rrc_signal(sym, sps=2, beta=0.2, span=32):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import dsp
-from dsp.sim.engine import FIRST_BATCH, simulate_ber
+from dsp.sim.engine import simulate_ber
 from dsp.sim.links import Counts, Link
 from dsp.sim.presets import PresetError
 

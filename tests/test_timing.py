@@ -6,8 +6,14 @@ any code with the estimator or the interpolators.
 """
 import math
 
+import os
+import sys
+
 import numpy as np
 import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import reference as ref  # noqa: E402
 
 from dsp.channel.fiber import apply_cd
 from dsp.rx.cdc import compensate_cd
@@ -17,24 +23,11 @@ BETA = 0.2
 
 
 def rrc(t, beta=BETA):
-    """Root-raised-cosine pulse (unit energy per symbol period) at times t in symbols."""
-    t = np.asarray(t, float)
-    out = np.empty_like(t)
-    sing = np.isclose(np.abs(4 * beta * t), 1.0)
-    zero = np.isclose(t, 0.0)
-    r = ~(sing | zero)
-    tt = t[r]
-    out[r] = (np.sin(np.pi * tt * (1 - beta)) + 4 * beta * tt * np.cos(np.pi * tt * (1 + beta))) / (
-        np.pi * tt * (1 - (4 * beta * tt) ** 2))
-    out[zero] = 1 - beta + 4 * beta / np.pi
-    out[sing] = beta / np.sqrt(2) * ((1 + 2 / np.pi) * np.sin(np.pi / (4 * beta))
-                                     + (1 - 2 / np.pi) * np.cos(np.pi / (4 * beta)))
-    return out
+    return ref.rrc_pulse(t, beta)
 
 
 def qam16(rng, shape):
-    lv = np.array([-3.0, -1.0, 1.0, 3.0]) / math.sqrt(10.0)
-    return lv[rng.integers(0, 4, shape)] + 1j * lv[rng.integers(0, 4, shape)]
+    return ref.random_qam16(rng, shape)
 
 
 def rrc_at(sym, t, span=24):

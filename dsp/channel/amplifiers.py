@@ -24,19 +24,16 @@ import math
 
 import numpy as np
 
+from dsp._validate import number
 from dsp.backend import array_module
+from dsp.channel.fiber import C_M_S
+from dsp.channel.noise import REF_BW_HZ
 
 H_PLANCK = 6.62607015e-34   # J s (exact, SI 2019)
-C_M_S = 299_792_458.0
-REF_BW_HZ = 12.5e9
 
 
 def _num(name, v, lo=None, lo_open=False):
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ValueError(f"{name} must be a finite number (got {v!r})")
-    if lo is not None and (v <= lo if lo_open else v < lo):
-        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo} (got {v!r})")
-    return float(v)
+    return float(number(name, v, lo, lo_open=lo_open))
 
 
 def carrier_frequency_hz(wavelength_nm: float) -> float:

@@ -83,7 +83,7 @@ def apply_iq_imbalance(field, gain_db: float = 0.0, phase_deg: float = 0.0):
     """Transmitter IQ gain imbalance (dB) and quadrature phase error (degrees); see the module doc."""
     g = _finite("iq_gain_imbalance_db", gain_db, -6, 6)
     ph = _finite("iq_phase_error_deg", phase_deg, -45, 45)
-    xp = _complex(field)
+    _complex(field)
     t = field.real.dtype.type
     i = field.real * t(10 ** (g / 40))
     q = field.imag * t(10 ** (-g / 40))

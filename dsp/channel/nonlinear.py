@@ -42,6 +42,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dsp._validate import number
 from dsp.backend import array_module, cpu_count, fft_module
 from dsp.channel.amplifiers import (REF_BW_HZ, add_ase_noise, ase_psd_w_hz, carrier_frequency_hz,
                                     osnr_db_from_spans)
@@ -51,11 +52,7 @@ MANAKOV_FACTOR = 8.0 / 9.0
 
 
 def _num(name, v, lo=None, lo_open=False):
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ValueError(f"{name} must be a finite number (got {v!r})")
-    if lo is not None and (v <= lo if lo_open else v < lo):
-        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo} (got {v!r})")
-    return float(v)
+    return float(number(name, v, lo, lo_open=lo_open))
 
 
 def _check_field(field, pols=(1, 2)):

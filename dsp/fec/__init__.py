@@ -43,4 +43,6 @@ __all__ = [
     "BchCode", "BchDecodeResult", "ebch_1022_990", "g7092_f",
     "StaircaseCode", "StaircaseDecodeResult", "zr400_staircase",
     "FecChain", "FecCounts", "fec_chain", "FEC_SPECS",
+    "HammingCode", "HammingResult", "SymbolPairHammingCode", "extended_hamming", "hamming_68_60",
+    "hamming_128_119", "hamming_128_120",
 ]

@@ -377,7 +377,7 @@ class Kp4HammingChain(FecChain):
         return f"Kp4HammingChain(ways={self.ways}, p={self.p}, interleave={self.interleave})"
 
     def _count(self, xp, b, llr, hard, threads):
-        n, k = self.code.n, self.code.k
+        n = self.code.n
         f = llr.size // n
         if f == 0:
             return FecCounts()

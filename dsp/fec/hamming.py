@@ -76,7 +76,6 @@ draft, clause 177.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 

@@ -41,7 +41,6 @@ interleaved COFDM with application to HIPERLAN/2", ICC 2002 (piecewise-linear ma
 """
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np

@@ -80,11 +80,11 @@ class ResultStore:
 
 
 def _pyarrow():
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None:
         raise ValueError("writing a .parquet results file needs pyarrow: pip install 'dci-dsp[parquet]' "
-                         "(or write .csv)") from None
+                         "(or write .csv)")
 
 
 def _atomic_write_parquet(path: Path, csv_text: str) -> None:
