@@ -170,7 +170,7 @@ def test_same_seed_same_counts():
     (dict(cpr="vv"), "needs QPSK"),
     (dict(freq_offset_hz=9e9), "within"),
     (dict(pilot_period=1), "pilot_period"),
-    (dict(n_skip=20000), "n_skip"),
+    (dict(n_skip=40000), "n_skip"),
     (dict(linewidth_hz=-5.0), "linewidth_hz"),
     (dict(timing_recovery="yes"), "timing_recovery"),
 ])

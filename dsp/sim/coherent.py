@@ -124,7 +124,7 @@ class CoherentLink(Link):
     cpr_window: int = 64
     pilot_period: int = 64
     # simulation
-    frame_symbols: int = 32768
+    frame_symbols: int = 65536
     n_skip: int = 8192
     tail_symbols: int = 256
     fec: str = "none"
