@@ -23,7 +23,7 @@ PY
 
 if command -v nvcc >/dev/null 2>&1; then
   for f in kernels/cuda/*.cu; do
-    timeout 60 nvcc -std=c++17 -arch=sm_90 --fmad=false -I kernels/common -ptx "$f" -o /dev/null \
+    timeout 180 nvcc -std=c++17 -arch=sm_90 --fmad=false -I kernels/common -ptx "$f" -o /dev/null \
       && echo "gpu_check: nvcc ok $f" || { echo "gpu_check: nvcc FAILED $f"; status=1; }
   done
 fi
