@@ -445,6 +445,9 @@ def from_gnpy_path(result, preset="400zr", *, noise: str = "gsnr", pmd_to_dgd: f
         ``"gsnr"`` (default): ``osnr_db`` = GNPy's GSNR in 0.1 nm, so its nonlinear interference
         counts as Gaussian noise (our link models additive noise as ASE at ``osnr_db``).
         ``"osnr_ase"``: GNPy's ASE-only OSNR in 0.1 nm (nonlinear interference left out).
+    pdl_values_db : sequence of float, dB, or None
+        PDL values simulated (>= 0, strictly increasing), written as GNPy ``pdl`` penalties; None
+        or a preset without ``pdl_db``: no PDL penalties.
     pmd_to_dgd : float
         ``dgd_ps = pmd_to_dgd * pmd_ps`` (GNPy's PMD is the mean DGD; 1 = the mean, about 3 for a
         4e-5 outage design). Must be > 0.
@@ -633,7 +636,7 @@ def _penalty_rows(table, reference_db: float, values) -> list:
 
 def transceiver_entry(preset="400zr", *, type_variety: str | None = None, mode_format: str | None = None,
                       cd_values_ps_nm=(0.0, 1200.0, 2400.0), dgd_values_ps=(0.0, 10.0, 20.0),
-                      target_ber: float | None = None, bit_rate_bps: float | None = None,
+                      pdl_values_db=(0.0, 1.0, 2.0), target_ber: float | None = None, bit_rate_bps: float | None = None,
                       tx_osnr_db: float | None = None, cost: float = 1, min_spacing_hz: float | None = None,
                       frequency_range=DEFAULT_FREQUENCY_RANGE_HZ, pmd_to_dgd: float = 1.0,
                       tolerance_db: float = 0.05, target_errors: int = 1000, max_bits: float = 2e8, seed: int = 0,
@@ -644,8 +647,9 @@ def transceiver_entry(preset="400zr", *, type_variety: str | None = None, mode_f
     (:func:`dsp.api.required_osnr`) back to back: ``cd_ps_nm = 0``, ``dgd_ps = 0`` and
     ``tx_osnr_db = inf`` (GNPy adds the ``tx_osnr`` written here itself), other parameters at the
     preset's defaults updated by ``conditions``. ``penalties`` are the simulated OSNR penalties
-    (:func:`dsp.api.penalty_table`) at each CD value (DGD 0) and each DGD value (CD 0), in dB
-    above that requirement, rounded to 0.01 dB and floored at 0.
+    (:func:`dsp.api.penalty_table`) at each CD value (DGD 0), each DGD value (CD 0) and, for a
+    preset with a ``pdl_db`` parameter, each PDL value (CD 0, DGD 0), in dB above that
+    requirement, rounded to 0.01 dB and floored at 0.
 
     Parameters
     ----------
@@ -696,12 +700,14 @@ def transceiver_entry(preset="400zr", *, type_variety: str | None = None, mode_f
     from dsp import api
 
     p = _load_preset(preset)
-    for k in ("osnr_db", "cd_ps_nm", "dgd_ps", "tx_osnr_db"):
+    for k in ("osnr_db", "cd_ps_nm", "dgd_ps", "pdl_db", "tx_osnr_db"):
         if k in conditions:
             raise ValueError(f"{k} is set by transceiver_entry (the requirement is found back to back and the "
                              f"penalties over cd_values_ps_nm / dgd_values_ps); do not pass it as a condition")
     cds = _values("cd_values_ps_nm", cd_values_ps_nm, None)
     dgds = _values("dgd_values_ps", dgd_values_ps, 0.0)
+    with_pdl = pdl_values_db is not None and "pdl_db" in p.parameter_names
+    pdls = _values("pdl_values_db", pdl_values_db, 0.0) if with_pdl else ()
     if target_ber is not None:
         if isinstance(target_ber, bool) or not isinstance(target_ber, (int, float)) or not 0 < target_ber < 0.5:
             raise ValueError(f"target_ber must be a number in (0, 0.5) (got {target_ber!r})")
@@ -757,6 +763,10 @@ def transceiver_entry(preset="400zr", *, type_variety: str | None = None, mode_f
                  for v, pen in _penalty_rows(cd_table, reference, cds)]
     penalties += [{"pmd": round(v / pmd_to_dgd, 6), "penalty_value": pen}
                   for v, pen in _penalty_rows(dgd_table, reference, dgds)]
+    if with_pdl:
+        pdl_table = api.penalty_table(preset, "pdl_db", pdls, target_ber=target_ber, **search, **b2b, cd_ps_nm=0.0,
+                                      dgd_ps=0.0)
+        penalties += [{"pdl": v, "penalty_value": pen} for v, pen in _penalty_rows(pdl_table, reference, pdls)]
     mode = {"format": mode_format, "baud_rate": baud, "OSNR": round(reference, 2), "bit_rate": bit_rate_bps,
             "roll_off": roll_off, "tx_osnr": float(tx_osnr_db), "min_spacing": min_spacing_hz, "cost": cost,
             "penalties": penalties}

@@ -83,7 +83,7 @@ def test_read_path_request_json():
 
 def test_from_gnpy_path_conditions():
     c = g.from_gnpy_path(TRANSMISSION, "400zr")
-    assert c == {"osnr_db": 28.86, "tx_osnr_db": math.inf, "cd_ps_nm": 167.0, "dgd_ps": 0.13}
+    assert c == {"osnr_db": 28.86, "tx_osnr_db": math.inf, "cd_ps_nm": 167.0, "dgd_ps": 0.13, "pdl_db": 0.0}
     c = g.from_gnpy_path(TRANSMISSION, "openzr-400g", noise="osnr_ase", pmd_to_dgd=3.0, linewidth_hz=300e3)
     assert c["osnr_db"] == 28.86 and c["dgd_ps"] == pytest.approx(0.39) and c["linewidth_hz"] == 300e3
     # a path-request response has no CD / PMD values: they must be given, and the error says so
@@ -100,19 +100,26 @@ def test_from_gnpy_path_conditions():
     assert link.line_osnr_db == pytest.approx(28.86) and link.total_cd_ps_nm == 167.0 and link.dgd_ps == 0.13
 
 
-def test_pdl_is_reported_not_modelled(caplog):
+def test_pdl_goes_to_presets_with_a_pdl_model(caplog, tmp_path):
     doc = load(TRANSMISSION)
     hops = doc["gnpy-path-computation:responses"]["response"][0]["path-properties"]["path-route-objects"]
     hops[-1]["path-route-object"]["num-unnum-hop"]["details"]["pdl-db"][0]["average"] = "1.5"
     with caplog.at_level(logging.WARNING, logger="dsp.gnpy"):
         c = g.from_gnpy_path(doc)
+    assert c["pdl_db"] == 1.5 and caplog.text == ""  # the coherent link models PDL
+    # a preset without a PDL model reports it and ignores it (strict=True: raises)
+    from pathlib import Path
+
+    import dsp
+
+    text = (Path(dsp.__file__).parent / "presets" / "coherent-b2b.toml").read_text()
+    no_pdl = tmp_path / "no-pdl.toml"  # the generic preset without its pdl_db parameter
+    no_pdl.write_text(text[:text.index("[parameters.pdl_db]")] + text[text.index("[parameters.random_sop]"):])
+    with caplog.at_level(logging.WARNING, logger="dsp.gnpy"):
+        c = g.from_gnpy_path(doc, str(no_pdl))
     assert "pdl_db" not in c and "PDL = 1.5 dB" in caplog.text and "ignored" in caplog.text
     with pytest.raises(ValueError, match="PDL = 1.5 dB.*strict=True"):
-        g.from_gnpy_path(doc, strict=True)
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="dsp.gnpy"):
-        g.from_gnpy_path(TRANSMISSION, strict=True)  # zero PDL: nothing to say
-    assert caplog.text == ""
+        g.from_gnpy_path(doc, str(no_pdl), strict=True)
 
 
 def _drop_metric(doc, name):
@@ -270,14 +277,16 @@ def test_transceiver_entry_structure(fake_api):
     assert pens[:3] == [{"chromatic_dispersion": 0.0, "penalty_value": 0.0},  # -0.004 floored at 0
                         {"chromatic_dispersion": 2000.0, "penalty_value": 1.0},
                         {"chromatic_dispersion": 4000.0, "penalty_value": 4.0}]
-    assert pens[3:] == [{"pmd": 0.0, "penalty_value": 0.0}, {"pmd": 10.0, "penalty_value": 1.0},
-                        {"pmd": 20.0, "penalty_value": 4.0}]  # DGD / pmd_to_dgd
+    assert pens[3:6] == [{"pmd": 0.0, "penalty_value": 0.0}, {"pmd": 10.0, "penalty_value": 1.0},
+                         {"pmd": 20.0, "penalty_value": 4.0}]  # DGD / pmd_to_dgd
+    assert [p["pdl"] for p in pens[6:]] == [0.0, 1.0, 2.0]
     # every simulation back to back apart from the tabulated impairment, without Tx noise (GNPy adds tx_osnr)
-    (_, _, tb, kw), cd_call, dgd_call = fake_api.calls
+    (_, _, tb, kw), cd_call, dgd_call, pdl_call = fake_api.calls
     assert tb is None and kw["cd_ps_nm"] == 0 and kw["dgd_ps"] == 0 and kw["tx_osnr_db"] == math.inf
     assert kw["linewidth_hz"] == 200e3
     assert cd_call[2:4] == ("cd_ps_nm", (0.0, 2000.0, 4000.0)) and cd_call[5]["dgd_ps"] == 0
     assert dgd_call[2:4] == ("dgd_ps", (0.0, 20.0, 40.0)) and dgd_call[5]["cd_ps_nm"] == 0
+    assert pdl_call[2:4] == ("pdl_db", (0.0, 1.0, 2.0)) and pdl_call[5]["cd_ps_nm"] == 0 == pdl_call[5]["dgd_ps"]
     # GNPy's own penalty rule on this entry reproduces the model between the table points, inf beyond
     assert gnpy_penalty(mode, "chromatic_dispersion", 3000) == pytest.approx(2.5)
     assert gnpy_penalty(mode, "chromatic_dispersion", 4001) == math.inf
@@ -346,7 +355,8 @@ def test_validate_and_write_equipment(tmp_path):
 def test_evaluate_gnpy_path_runs_the_emulator():
     """Real simulation, small counts: the captured path (GSNR 28.86 dB) is far above the 400ZR requirement."""
     out = g.evaluate_gnpy_path(TRANSMISSION, "400zr", target_errors=100, max_bits=1e6, margin=True)
-    assert out["conditions"] == {"osnr_db": 28.86, "tx_osnr_db": math.inf, "cd_ps_nm": 167.0, "dgd_ps": 0.13}
+    assert out["conditions"] == {"osnr_db": 28.86, "tx_osnr_db": math.inf, "cd_ps_nm": 167.0, "dgd_ps": 0.13,
+                                 "pdl_db": 0.0}
     assert out["gnpy"]["gsnr_01nm_db"] == 28.86 and out["threshold_ber"] == 1.25e-2
     assert out["ber_low"] <= out["ber"] <= out["ber_high"] < out["threshold_ber"] and out["below_threshold"]
     assert out["bits"] >= 1e5 and out["post_fec_ber"] is not None  # 400zr runs CFEC

@@ -99,6 +99,7 @@ class CoherentLink(Link):
     length_km: float = 0.0
     dispersion_ps_nm_km: float = 17.0
     dgd_ps: float = 0.0
+    pdl_db: float = 0.0
     random_sop: bool = True
     n_spans: int = 0
     span_km: float = 80.0
@@ -148,6 +149,7 @@ class CoherentLink(Link):
         _num("length_km", self.length_km, 0, 10000)
         _num("dispersion_ps_nm_km", self.dispersion_ps_nm_km, -50, 50)
         _num("dgd_ps", self.dgd_ps, 0, 1000)
+        _num("pdl_db", self.pdl_db, 0, 20)
         _int("n_spans", self.n_spans, 0, 100)
         _num("span_km", self.span_km, 0, 300, lo_open=True)
         _num("launch_dbm", self.launch_dbm, -30, 30)
@@ -305,10 +307,11 @@ class CoherentLink(Link):
     def propagate(self, field, normal, jones):
         """Fiber (linear CD + PMD, or SSFM spans), ASE at ``osnr_db``, LO phase noise and offset.
 
-        ``jones``: (frames, 2, 2, 2) per frame the output SOP rotation R and the principal states
-        J of the PMD; the channel is ``R J^H diag(exp(-j w tau/2), exp(+j w tau/2)) J`` (the
+        ``jones``: (frames, 2 or 3, 2, 2) per frame the output SOP rotation R, the principal states
+        J of the PMD and, with ``pdl_db``, the PDL axes P; the channel is
+        ``R P^H diag(1, 10^(-PDL/20)) P J^H diag(exp(-j w tau/2), exp(+j w tau/2)) J`` (the PMD
         matrix of :func:`dsp.channel.polarization.pmd_response`, applied as two time-domain
-        rotations around a diagonal frequency response), times the common response.
+        2x2 products around a diagonal frequency response), times the common response.
         """
         from dsp.channel import lasers, noise
 
@@ -326,6 +329,10 @@ class CoherentLink(Link):
         out_rot = None
         if jones is not None:
             rot, psp = jones[:, 0], jones[:, 1]
+            if self.pdl_db:  # lumped PDL after the PMD: J^H diag(1, 10^(-PDL/20)) J, J random per frame
+                j = jones[:, 2]
+                loss = np.array([1.0, 10.0 ** (-self.pdl_db / 20.0)])[:, None]
+                rot = rot @ np.conj(np.swapaxes(j, -1, -2)) @ (loss * j)
             if self.dgd_ps:
                 field = _rotate(xp.asarray(psp.astype(ct)), field)
                 out_rot = rot @ np.conj(np.swapaxes(psp, -1, -2))
@@ -504,7 +511,9 @@ class CoherentLink(Link):
         from dsp.modulation import map_labels
 
         symbols = map_labels(labels, self.constellation, self._ctype())
-        jones = random_sop(sop_rng, (labels.shape[0], 2)) if (self.random_sop or self.dgd_ps) else None
+        # Per frame: the output SOP rotation, the PMD principal states and (with PDL) the PDL axes.
+        jones = (random_sop(sop_rng, (labels.shape[0], 3 if self.pdl_db else 2))
+                 if (self.random_sop or self.dgd_ps or self.pdl_db) else None)
         field = self.propagate(self.transmit(symbols, normal, sop_rng), normal, jones)
         z, phase, converged = self.receive(field, trace)
         return z, phase, converged, symbols
