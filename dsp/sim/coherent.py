@@ -25,8 +25,10 @@ Every ``pilot_period``-th symbol is a pilot known to the receiver (400ZR carries
 64 symbols): pilots resolve the pi/2 ambiguity of blind carrier recovery and are not counted.
 
 Per point (``point_metrics``): ``snr_db`` and ``evm_pct`` after DSP (data-aided), ``q_db`` from the
-BER, ``gmi`` (bits per dual-pol... per 2D symbol) and ``ngmi`` from exact LLRs with the measured
-noise variance, ``cycle_slips`` seen, and the OSNR the channel delivers (``osnr_link_db``).
+BER, ``gmi`` (bits per 2-D symbol of one polarization, from exact LLRs at the measured noise
+variance, estimated on up to ``GMI_SYMBOLS`` symbols per polarization of each chunk) and ``ngmi``
+(= gmi / bits per symbol), ``cycle_slips`` corrected by the pilots, the OSNR the channel delivers
+(``osnr_line_db``) and, with ``fec``, the post-FEC results of :func:`dsp.sim.links.fec_point_metrics`.
 
 A frame whose equalizer fails to converge (output far from the constellation) makes the batch
 raise :class:`ConvergenceError` instead of returning a BER.
@@ -41,9 +43,9 @@ import numpy as np
 
 from dsp._validate import choice, integer, number
 from dsp.backend import array_module, fft_module
+from dsp.channel.iq import IQ_MODULATORS
 from dsp.sim.links import FEC_BATCH_BITS, Counts, Link, fec_counts, fec_point_metrics
 
-IQ_MODULATORS = ("ideal", "mzm")
 CDC_METHODS = ("frame", "fd", "td", "none")
 MIMO_METHODS = ("cma", "rde")
 CPR_METHODS = ("bps", "vv", "none")
@@ -55,7 +57,6 @@ FOE_SYMBOLS = 8192
 GMI_SYMBOLS = 1 << 16
 """Counted symbols per polarization of each chunk of frames that the GMI is estimated from."""
 ACQUISITION_STEPS = (10.0, 3.0)
-
 """Step-size multiples of the MIMO acquisition passes over the skipped head of each frame."""
 
 
