@@ -49,3 +49,36 @@ def choice(name: str, v, choices):
     if v not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(str, choices))} (got {v!r})")
     return v
+
+
+def number_or_auto(name: str, v):
+    """None for ``"auto"`` (any case, surrounding blanks), else ``v`` as a float (numbers and numeric
+    strings: preset values arrive as either); finiteness and range are the caller's to check."""
+    if isinstance(v, str):
+        if v.strip().lower() == "auto":
+            return None
+        try:
+            return float(v)
+        except ValueError:
+            raise ValueError(f"{name} must be 'auto' or a finite number (got {v!r})") from None
+    return v
+
+
+def bit_array(name: str, a, length: int, dtype_error: type = TypeError):
+    """``(xp, a)`` for a bool or integer array ``a`` (NumPy or CuPy) of 0/1 values of shape (..., length).
+
+    A wrong dtype raises ``dtype_error``; a wrong last axis or a value other than 0 and 1, ValueError.
+    """
+    from dsp.backend import array_module
+
+    xp = array_module(a)
+    a = xp.asarray(a)
+    if a.dtype != xp.bool_ and a.dtype.kind not in "ui":
+        raise dtype_error(f"{name} must be an integer or bool array of 0/1 (got dtype {a.dtype})")
+    if a.ndim < 1 or a.shape[-1] != length:
+        raise ValueError(f"{name} must have shape (..., {length}) (got {tuple(a.shape)})")
+    if a.dtype != xp.bool_ and a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi > 1:
+            raise ValueError(f"{name} must hold only 0 and 1 (got values in [{lo}, {hi}])")
+    return xp, a

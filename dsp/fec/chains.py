@@ -281,6 +281,12 @@ class FecChain:
 
 # -------------------------------------------------------------------- shared pieces
 
+def _frames(xp, llr, b, n: int):
+    """(f, as-if-all-zero LLRs (f, n)) of the f whole n-bit frames at the start of the stream."""
+    f = llr.size // n
+    return f, _translated(xp, llr[:f * n], b[:f * n]).reshape(f, n)
+
+
 def _translated(xp, llr, b):
     """As-if-all-zero LLRs: L (1 - 2 b), i.e. the sign flipped where b = 1."""
     return xp.where(b.astype(xp.bool_), -llr, llr)
@@ -378,10 +384,9 @@ class Kp4HammingChain(FecChain):
 
     def _count(self, xp, b, llr, hard, threads):
         n = self.code.n
-        f = llr.size // n
+        f, lt = _frames(xp, llr, b, n)
         if f == 0:
             return FecCounts()
-        lt = _translated(xp, llr[:f * n], b[:f * n]).reshape(f, n)
         ch_err = _count(xp, lt < 0)
         inner = self.code.decode_chase(lt, p=self.p, threads=threads).info  # (f, 120): errors
         if self.interleave:
@@ -487,10 +492,9 @@ class LdpcChain(FecChain):
 
     def _count(self, xp, b, llr, hard, threads):
         n = self.code.n
-        f = llr.size // n
+        f, lt = _frames(xp, llr, b, n)
         if f == 0:
             return FecCounts()
-        lt = _translated(xp, llr[:f * n], b[:f * n]).reshape(f, n)
         res = self.code.decode(lt, max_iterations=self.max_iterations, algorithm="nms", scaling=self.scaling,
                                threads=threads)
         word_err = xp.count_nonzero(res.bits, axis=1)

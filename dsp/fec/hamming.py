@@ -81,6 +81,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dsp._validate import bit_array as _bits_in
 from dsp._validate import check_int as _int
 from dsp.backend import array_module, get_backend
 
@@ -145,20 +146,6 @@ def _gf2_inverse(B):
         hits = hits[hits != c]
         A[hits] ^= A[c]
     return A[:, m:]
-
-
-def _bits_in(name, a, length):
-    xp = array_module(a)
-    a = xp.asarray(a)
-    if a.dtype != xp.bool_ and a.dtype.kind not in "ui":
-        raise TypeError(f"{name} must be an integer or bool array of 0/1 (got dtype {a.dtype})")
-    if a.ndim < 1 or a.shape[-1] != length:
-        raise ValueError(f"{name} must have shape (..., {length}) (got {tuple(a.shape)})")
-    if a.dtype != xp.bool_ and a.size:
-        lo, hi = int(a.min()), int(a.max())
-        if lo < 0 or hi > 1:
-            raise ValueError(f"{name} must hold only 0 and 1 (got values in [{lo}, {hi}])")
-    return xp, a
 
 
 def _llr_in(llr, length):

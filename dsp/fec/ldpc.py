@@ -51,6 +51,7 @@ from importlib import resources
 
 import numpy as np
 
+from dsp._validate import bit_array
 from dsp._validate import check_int as _int
 from dsp.backend import array_module, get_backend
 
@@ -433,19 +434,6 @@ class LdpcCode:
         self._enc = (rank, info, parity, A)
         return self._enc
 
-    def _bits_in(self, name, a, length):
-        xp = array_module(a)
-        a = xp.asarray(a)
-        if a.dtype != xp.bool_ and a.dtype.kind not in "ui":
-            raise ValueError(f"{name} must be an integer or bool array of 0/1 (got dtype {a.dtype})")
-        if a.ndim < 1 or a.shape[-1] != length:
-            raise ValueError(f"{name} must have shape (..., {length}) (got {tuple(a.shape)})")
-        if a.dtype != xp.bool_ and a.size:
-            lo, hi = int(a.min()), int(a.max())
-            if lo < 0 or hi > 1:
-                raise ValueError(f"{name} must hold only 0 and 1 (got values in [{lo}, {hi}])")
-        return xp, a
-
     def encode(self, info_bits):
         """Systematic codewords of ``info_bits``.
 
@@ -459,7 +447,7 @@ class LdpcCode:
         """
         rank, info, parity, A = self._encoder()
         k = self._n - rank
-        xp, u = self._bits_in("info_bits", info_bits, k)
+        xp, u = bit_array("info_bits", info_bits, k, ValueError)
         lead = u.shape[:-1]
         u2 = u.reshape(-1, k)
         key = ("A", xp.__name__)
@@ -482,7 +470,7 @@ class LdpcCode:
 
     def syndrome(self, bits):
         """H bits (mod 2): uint8 ``(..., m)`` for 0/1 ``bits`` ``(..., n)``."""
-        xp, b = self._bits_in("bits", bits, self._n)
+        xp, b = bit_array("bits", bits, self._n, ValueError)
         lead = b.shape[:-1]
         b2 = b.reshape(-1, self._n).astype(xp.int32)
         key = ("csr", xp.__name__)

@@ -41,10 +41,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from dsp._validate import choice, integer, number
+from dsp._validate import choice, integer, number, number_or_auto
 from dsp.backend import array_module, fft_module
 from dsp.channel.iq import IQ_MODULATORS
-from dsp.sim.links import FEC_BATCH_BITS, Counts, Link, fec_counts, fec_point_metrics
+from dsp.sim.links import FEC_BATCH_BITS, Counts, Link, fec_counts, fec_point_metrics, link_fec_chain
 
 CDC_METHODS = ("frame", "fd", "td", "none")
 MIMO_METHODS = ("cma", "rde")
@@ -192,9 +192,7 @@ class CoherentLink(Link):
         if self.n_skip + self.tail_symbols >= f // 2:
             raise ValueError(f"n_skip + tail_symbols must be below frame_symbols / 2 = {f // 2} "
                              f"(got {self.n_skip} + {self.tail_symbols})")
-        from dsp.fec.chains import fec_chain
-
-        fec_chain(self.fec)  # raises a ValueError listing the allowed specs
+        link_fec_chain(self.fec)  # raises a ValueError listing the allowed specs
         _choice("precision", self.precision, ("single", "double"))
 
     # ------------------------------------------------------------------ derived numbers
@@ -220,14 +218,8 @@ class CoherentLink(Link):
     @property
     def total_cd_ps_nm(self) -> float:
         """Accumulated dispersion of the link (ps/nm), which the receiver compensates."""
-        d = self.cd_ps_nm
-        if isinstance(d, str):
-            if d.strip().lower() != "auto":
-                try:
-                    return float(d)
-                except ValueError:
-                    raise ValueError(f"cd_ps_nm must be 'auto' or a finite number (got {d!r})") from None
-        else:
+        d = number_or_auto("cd_ps_nm", self.cd_ps_nm)
+        if d is not None:
             return float(d)
         length = self.span_km * self.n_spans if self.n_spans else self.length_km
         return self.dispersion_ps_nm_km * length
@@ -594,9 +586,7 @@ class CoherentLink(Link):
 
     @property
     def _chain(self):
-        from dsp.fec.chains import fec_chain
-
-        return fec_chain(self.fec)
+        return link_fec_chain(self.fec)
 
     def _run_batch(self, backend, seed_seq, n_symbols, threads) -> Counts:
         rows = max(1, -(-int(n_symbols) // (2 * self.counted_per_frame)))

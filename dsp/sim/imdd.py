@@ -35,9 +35,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dsp._validate import choice, integer, number
+from dsp._validate import choice, integer, number, number_or_auto
 from dsp.backend import array_module
-from dsp.sim.links import FEC_BATCH_BITS, ZERO, Counts, Link, fec_counts, fec_point_metrics
+from dsp.sim.links import FEC_BATCH_BITS, ZERO, Counts, Link, fec_counts, fec_point_metrics, link_fec_chain
 
 EQUALIZERS = ("none", "ffe", "dfe", "mlse")
 RX_FILTERS = ("bessel", "matched", "none")
@@ -163,9 +163,7 @@ class ImddLink(Link):
         _int("frame_symbols", self.frame_symbols, 256, 1 << 22)
         _int("n_train", self.n_train, 16, self.frame_symbols // 2)
         _int("kp4_ways", self.kp4_ways, 1, 8)
-        from dsp.fec.chains import fec_chain
-
-        fec_chain(self.fec)  # raises a ValueError listing the allowed specs
+        link_fec_chain(self.fec)  # raises a ValueError listing the allowed specs
         _choice("precision", self.precision, ("single", "double"))
 
     # ------------------------------------------------------------------ derived quantities
@@ -185,18 +183,13 @@ class ImddLink(Link):
     @property
     def dispersion(self) -> float:
         """Fiber dispersion D (ps/nm/km) in use."""
-        d = self.dispersion_ps_nm_km
-        if isinstance(d, str):
-            if d.strip().lower() == "auto":
-                if self.wavelength_nm >= 1500:
-                    return 17.0
-                from dsp.channel.fiber import dispersion_g652
+        d = number_or_auto("dispersion_ps_nm_km", self.dispersion_ps_nm_km)
+        if d is None:
+            if self.wavelength_nm >= 1500:
+                return 17.0
+            from dsp.channel.fiber import dispersion_g652
 
-                return dispersion_g652(self.wavelength_nm, self.lambda0_nm)
-            try:
-                d = float(d)
-            except ValueError:
-                raise ValueError(f"dispersion_ps_nm_km must be 'auto' or a finite number (got {d!r})") from None
+            return dispersion_g652(self.wavelength_nm, self.lambda0_nm)
         return float(_num("dispersion_ps_nm_km", d, -100, 100))
 
     @property
@@ -643,9 +636,7 @@ class ImddLink(Link):
         the faster codeword-histogram path)."""
         if self.fec in ("none", "kp4"):
             return None
-        from dsp.fec.chains import fec_chain
-
-        return fec_chain(self.fec)
+        return link_fec_chain(self.fec)
 
     def _run_batch(self, backend, seed_seq, n_symbols, threads) -> Counts:
         rows = max(1, -(-int(n_symbols) // self.payload_symbols))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +76,23 @@ FEC_BATCH_BITS = {"cfec": 8_000_000}
 """Channel bits per batch a chain needs to count efficiently (staircase: about 30 blocks per stream)."""
 
 
+def link_fec_chain(spec):
+    """The :class:`dsp.fec.FecChain` of a link's ``fec`` spec (None for ``"none"``), built once per
+    process; an unknown spec raises a ValueError listing the allowed ones."""
+    if not isinstance(spec, str):
+        from dsp.fec.chains import fec_chain
+
+        return fec_chain(spec)  # raises, naming the bad value
+    return _cached_chain(spec)
+
+
+@lru_cache(maxsize=32)
+def _cached_chain(spec: str):
+    from dsp.fec.chains import fec_chain
+
+    return fec_chain(spec)
+
+
 def fec_counts(f) -> Counts:
     """A :class:`dsp.fec.FecCounts` as the ``fec_*`` sums of a :class:`Counts` (merged across batches)."""
     return Counts(0, 0, 0, 0, (), tuple((f"fec_{k}", float(getattr(f, k))) for k in FEC_FIELDS))
@@ -85,12 +103,11 @@ def fec_point_metrics(spec: str, sums: dict, confidence: float) -> dict:
     ``fec_*`` sums of a finished point; {} without FEC."""
     if spec == "none" or "fec_info_bits" not in sums:
         return {}
-    from dsp.fec.chains import fec_chain
     from dsp.metrics import ber_interval
 
     e, n = int(sums["fec_info_bit_errors"]), int(sums["fec_info_bits"])
     fe, fn = int(sums["fec_frame_errors"]), int(sums["fec_frames"])
-    out = {"fec": spec, "fec_threshold_ber": fec_chain(spec).threshold_ber, "post_fec_bit_errors": e,
+    out = {"fec": spec, "fec_threshold_ber": link_fec_chain(spec).threshold_ber, "post_fec_bit_errors": e,
            "post_fec_bits": n, "fec_frames": fn, "fec_frame_errors": fe}
     if n:
         lo, hi = ber_interval(e, n, confidence)
@@ -149,9 +166,7 @@ class AwgnLink(Link):
             raise ValueError(f"precision must be 'single' or 'double' (got {self.precision!r})")
         if self.constellation.bits_per_symbol > 32:
             raise ValueError(f"m too large for the fused kernel (got {self.m})")
-        from dsp.fec.chains import fec_chain
-
-        fec_chain(self.fec)  # raises a ValueError listing the allowed specs
+        link_fec_chain(self.fec)  # raises a ValueError listing the allowed specs
 
     @property
     def constellation(self) -> Constellation:
@@ -182,12 +197,11 @@ class AwgnLink(Link):
         """With FEC: labels, symbols and noise as arrays, exact LLRs (:func:`dsp.modulation.demap_llr`)
         at the known noise variance, then the chain (:mod:`dsp.fec.chains`) on the same bits."""
         from dsp.channel import NormalStream
-        from dsp.fec.chains import fec_chain
         from dsp.modulation import demap_hard, demap_llr, labels_to_bits, map_labels
         from dsp.metrics import count_errors
 
         c, xp = self.constellation, backend.xp
-        chain = fec_chain(self.fec)
+        chain = link_fec_chain(self.fec)
         n = max(n_symbols, -(-max(chain.min_bits, FEC_BATCH_BITS.get(chain.name, 0)) // c.bits_per_symbol))
         key = seed_seq.generate_state(4, np.uint32)
         rng = np.random.Generator(np.random.Philox(key=int(key[2]) | int(key[3]) << 32))
