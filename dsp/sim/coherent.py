@@ -45,6 +45,7 @@ from dsp._validate import choice, integer, number, number_or_auto
 from dsp.backend import array_module, fft_module
 from dsp.channel.iq import IQ_MODULATORS
 from dsp.sim.links import FEC_BATCH_BITS, Counts, Link, fec_counts, fec_point_metrics, link_fec_chain
+from dsp.sim.links import POPCOUNT8 as _POPCOUNT8
 
 CDC_METHODS = ("frame", "fd", "td", "none")
 MIMO_METHODS = ("cma", "rde")
@@ -65,9 +66,6 @@ class ConvergenceError(RuntimeError):
 
 
 _num, _int, _choice = number, integer, choice
-
-
-_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
 @dataclass(frozen=True)

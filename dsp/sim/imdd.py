@@ -38,6 +38,7 @@ import numpy as np
 from dsp._validate import choice, integer, number, number_or_auto
 from dsp.backend import array_module
 from dsp.sim.links import FEC_BATCH_BITS, ZERO, Counts, Link, fec_counts, fec_point_metrics, link_fec_chain
+from dsp.sim.links import POPCOUNT8 as _POPCOUNT8
 
 EQUALIZERS = ("none", "ffe", "dfe", "mlse")
 RX_FILTERS = ("bessel", "matched", "none")
@@ -48,9 +49,6 @@ BURST_BINS = 32
 
 
 _num, _int, _choice = number, integer, choice
-
-
-_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ class Counts:
 ZERO = Counts(0, 0, 0, 0)
 
 
+POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+"""Set bits of each byte value (bit errors of an XOR of labels)."""
+
 FEC_FIELDS = ("info_bit_errors", "info_bits", "frame_errors", "frames", "inner_bit_errors", "inner_bits")
 FEC_BATCH_BITS = {"cfec": 8_000_000}
 """Channel bits per batch a chain needs to count efficiently (staircase: about 30 blocks per stream)."""
