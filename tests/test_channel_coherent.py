@@ -73,6 +73,22 @@ def test_frequency_offset_moves_spectrum_up_and_sets_phase():
     assert np.angle(long[0, k] * np.exp(-2j * np.pi * ((k * 1.234567e9 / fs) % 1))) == pytest.approx(0, abs=1e-9)
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 1000, 65537])
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_phase_ramp_closed_form(n, dtype):
+    """The blocked tone equals exp(j (2 pi c k + phase0)) evaluated directly in long double."""
+    c = np.array([[0.0083], [-0.31], [1.7e-5]])
+    p0 = np.array([[0.25], [-2.0], [3.0]])
+    r = lasers.phase_ramp(c[:, 0], n, dtype, np, p0[:, 0])
+    assert r.shape == (3, n) and r.dtype == dtype
+    k = np.arange(n, dtype=np.longdouble)
+    cyc = c.astype(np.longdouble) * k
+    ref = np.exp(1j * (2 * np.pi * (cyc - np.floor(cyc)) + p0).astype(np.float64))
+    tol = 2e-6 if dtype == np.complex64 else 1e-10  # float64 c * k: ~1e-16 of up to 2e4 cycles
+    np.testing.assert_allclose(r, ref, rtol=0, atol=tol)
+    assert lasers.phase_ramp(0.01, 5, np.complex64).shape == (5,)
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: lasers.phase_noise(8, -1.0, 1e9, np.random.default_rng()), "linewidth_hz"),
     (lambda: lasers.phase_noise(8, float("nan"), 1e9, np.random.default_rng()), "linewidth_hz"),

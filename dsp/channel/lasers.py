@@ -50,6 +50,40 @@ def add_rin(field, rin_db_hz: float, fs_hz: float, rng):
 # envelope by exp(+j 2 pi f t) and moves its spectrum to +f on NumPy's FFT grid.
 
 
+def phase_ramp(cycles, n: int, dtype, xp=np, phase0=0.0):
+    """``exp(j (2 pi cycles k + phase0))`` for k = 0 .. n-1: a complex tone, one per leading item.
+
+    Parameters
+    ----------
+    cycles : float or float64 array (...,), cycles per sample (frequency / sample rate).
+    n : int >= 0, samples.
+    dtype : complex64 or complex128, the result's dtype.
+    xp : numpy or cupy, the result's array module.
+    phase0 : float or array broadcasting against ``cycles``, rad at k = 0.
+
+    Returns
+    -------
+    ``(..., n)`` array of ``dtype``.
+
+    The tone is the outer product of two short float64-accurate tones, at ``k = a B + b`` with
+    ``B`` about ``sqrt(n)``: ``exp(j 2 pi frac(c a B)) * exp(j 2 pi frac(c b))``, each reduced
+    modulo one cycle before the sine and cosine, so the phase stays exact for long frames and the
+    cost is one complex product per sample instead of a sine and a cosine (error: a few ulp of
+    ``dtype``).
+    """
+    n = int(n)
+    c = xp.asarray(cycles, dtype=xp.float64)[..., None]
+    b = max(1, int(math.isqrt(max(n, 1))))
+    a = -(-n // b)
+    def tone(k, p0):
+        cyc = c * k
+        return xp.exp(1j * (2.0 * math.pi * (cyc - xp.floor(cyc)) + p0)).astype(dtype, copy=False)
+    inner = tone(xp.arange(b, dtype=xp.float64), 0.0)
+    outer = tone(xp.arange(a, dtype=xp.float64) * b, xp.asarray(phase0, dtype=xp.float64)[..., None])
+    ramp = (outer[..., :, None] * inner[..., None, :]).reshape(c.shape[:-1] + (a * b,))
+    return ramp[..., :n] if a * b != n else ramp
+
+
 def _rng_xp(rng):
     """The array module an ``rng`` draws on: NormalStream -> its backend; CuPy generators -> cupy."""
     if hasattr(rng, "backend") and hasattr(rng.backend, "xp"):
@@ -166,8 +200,4 @@ def apply_frequency_offset(field, freq_offset_hz: float, fs_hz: float, phase0: f
             or not math.isfinite(phase0):
         raise ValueError(f"phase0 must be a finite number of radians (got {phase0!r})")
     xp = array_module(field)
-    n = field.shape[-1]
-    # reduce the cycle count modulo 1 before multiplying by 2 pi: exact phase for long frames
-    cycles = (xp.arange(n, dtype=xp.float64) * (float(freq_offset_hz) / fs)) % 1.0
-    rot = xp.exp(1j * (2.0 * math.pi * cycles + float(phase0))).astype(field.dtype, copy=False)
-    return field * rot
+    return field * phase_ramp(float(freq_offset_hz) / fs, field.shape[-1], field.dtype, xp, float(phase0))

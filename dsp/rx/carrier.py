@@ -241,7 +241,8 @@ def remove_frequency_offset(x, f_hz, sample_rate_hz: float, *, phase0: float = 0
     Returns
     -------
     (..., pol, n), x's dtype
-        The rotor is computed in float64 and rounded to x's precision.
+        The rotor is :func:`dsp.channel.lasers.phase_ramp` (phases exact in float64, products
+        accurate to a few ulp of x's precision).
     """
     fs = _positive("sample_rate_hz", sample_rate_hz)
     if isinstance(phase0, bool) or not isinstance(phase0, Real) or not math.isfinite(float(phase0)):
@@ -257,10 +258,9 @@ def remove_frequency_offset(x, f_hz, sample_rate_hz: float, *, phase0: float = 0
     except ValueError:
         raise ValueError(f"f_hz must be a scalar or broadcastable to x.shape[:-2] = {x.shape[:-2]} "
                          f"(got shape {f.shape})") from None
-    k = xp.arange(x.shape[-1], dtype=xp.float64)
-    cyc = xp.asarray(f / fs)[..., None, None] * k  # cycles, float64
-    cyc = cyc - xp.floor(cyc)
-    return x * _rotor(-(2.0 * math.pi * cyc + float(phase0)), x.dtype, xp)
+    from dsp.channel.lasers import phase_ramp
+
+    return x * phase_ramp(xp.asarray(-f / fs), x.shape[-1], x.dtype, xp, -float(phase0))[..., None, :]
 
 
 def _rotor(angle, dtype, xp):

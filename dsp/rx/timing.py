@@ -214,15 +214,18 @@ def fractional_delay(x, delay_samples):
 
 def _delay_spectrum(X, d, xp):
     """ifft(X * exp(-j 2 pi f d)) for delays ``d`` (samples, broadcasting against X.shape[:-1]); X is consumed."""
+    from dsp.channel.lasers import phase_ramp
+
     n = X.shape[-1]
-    f = xp.asarray(np.fft.fftfreq(n))                            # cycles per sample
-    ph = -2.0 * math.pi * d[..., None] * f
-    ph -= 2.0 * math.pi * xp.round(ph / (2.0 * math.pi))         # wrap in float64, then compute in X's precision
-    ph = ph.astype(_real_dtype(X, xp))
-    ramp = (xp.cos(ph) + 1j * xp.sin(ph)).astype(X.dtype, copy=False)
+    d = xp.asarray(d, dtype=xp.float64)
+    # exp(-j 2 pi f d) on the fftfreq grid: bins k < n/2 at f = k/n, the others at k/n - 1
+    h = (n + 1) // 2
+    if n % 2 == 0:  # the Nyquist bin (f = -1/2) gets its phase's cosine, so that real signals stay real
+        nyq = X[..., h] * xp.cos(math.pi * d).astype(X.real.dtype)
+    X[..., :h] *= phase_ramp(-d / n, h, X.dtype, xp)
+    X[..., h:] *= phase_ramp(-d / n, n - h, X.dtype, xp, 2.0 * math.pi * d * (1.0 - h / n))
     if n % 2 == 0:
-        ramp[..., n // 2] = xp.cos(ph[..., n // 2])
-    X *= ramp
+        X[..., h] = nyq
     return fft_module(X).ifft(X, axis=-1, overwrite_x=True, **_kw(xp))
 
 

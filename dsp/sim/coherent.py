@@ -19,8 +19,10 @@ overlap-save compensator, which on the counted symbols it equals, at a third of 
 
 Frames: each batch is split into frames of ``frame_symbols`` symbols per polarization, simulated
 side by side as ``(frames, 2, samples)``. Transmitter and linear fiber act by circular
-convolution (the frame is periodic); the receiver DSP runs on the frame as a stream, so its
-first ``n_skip`` symbols (equalizer convergence) and its last ``tail_symbols`` are not counted.
+convolution (the frame is periodic); the receiver DSP runs on the frame as a stream. The 2x2
+equalizer acquires on the frame's head (``ACQUISITION_SYMBOLS``: blind CMA passes, FOE, a DD-LMS
+pass), then equalizes the whole frame once, decision-directed from those taps; its first
+``n_skip`` symbols (PLL re-acquisition) and its last ``tail_symbols`` are not counted.
 Every ``pilot_period``-th symbol is a pilot known to the receiver (400ZR carries one pilot per
 64 symbols): pilots resolve the pi/2 ambiguity of blind carrier recovery and are not counted.
 
@@ -58,7 +60,11 @@ FOE_SYMBOLS = 8192
 GMI_SYMBOLS = 1 << 16
 """Counted symbols per polarization of each chunk of frames that the GMI is estimated from."""
 ACQUISITION_STEPS = (10.0, 3.0)
-"""Step-size multiples of the MIMO acquisition passes over the skipped head of each frame."""
+"""Step-size multiples of the MIMO acquisition passes over the head of each frame."""
+ACQUISITION_SYMBOLS = 8192
+"""Symbols per polarization at the head of each frame that the MIMO acquisition passes run over."""
+DD_SWITCH_SYMBOLS = 2048
+"""Blind symbols of the DD-LMS head pass before decision-directed adaptation and its PLL take over."""
 
 
 class ConvergenceError(RuntimeError):
@@ -125,7 +131,7 @@ class CoherentLink(Link):
     pilot_period: int = 64
     # simulation
     frame_symbols: int = 65536
-    n_skip: int = 8192
+    n_skip: int = 2048
     tail_symbols: int = 256
     fec: str = "none"
     precision: str = "single"
@@ -348,8 +354,11 @@ class CoherentLink(Link):
         return field
 
     # ------------------------------------------------------------------ receiver DSP
-    def receive(self, field, trace: dict | None = None):
+    def receive(self, field, trace: dict | None = None, detected: bool = False):
         """Receiver front end and DSP up to carrier recovery: (symbols (frames, 2, n), phase, converged).
+
+        ``detected``: ``field`` is already the output of the coherent front end
+        (:func:`dsp.channel.iq.coherent_detect`), as the fused CPU path returns it.
 
         ``phase`` is the carrier-phase estimate of the CPR (None when ``cpr="none"``); ``converged``
         the per-frame flag of the MIMO equalizer. With ``trace`` (a dict), the signal after every
@@ -364,7 +373,7 @@ class CoherentLink(Link):
                 trace[name] = _host(v)
 
         const = self.constellation
-        y = coherent_detect(field, self.adc_bits, self.adc_clip)
+        y = field if detected else coherent_detect(field, self.adc_bits, self.adc_clip)
         keep("received", y)
         if self.cdc == "frame":
             # CD compensation, matched filter and timing recovery on one FFT of the periodic frame.
@@ -388,48 +397,57 @@ class CoherentLink(Link):
 
                 y = recover_timing(y, self.sps)
         keep("matched", y)
-        # Acquisition: CMA passes over the skipped head with larger steps (ACQUISITION_STEPS) converge
-        # from the centre spike; then the whole frame runs from those taps with the tracking step.
-        head = y[..., :max(self.n_skip, 2048) * self.sps]
+        # Acquisition: CMA passes over the frame's head (ACQUISITION_SYMBOLS) with larger steps
+        # (ACQUISITION_STEPS) converge from the centre spike; the whole frame then runs once from those
+        # taps with the tracking step, so its head is equalized too and only the DD/PLL start is skipped.
+        head = y[..., :min(ACQUISITION_SYMBOLS, y.shape[-1] // self.sps) * self.sps]
         w = None
         for i, scale in enumerate(ACQUISITION_STEPS):
             # The first pass adapts output X alone for half the head, then derives Y's taps from X's
             # by the orthogonality of a unitary channel: both outputs cannot lock to one polarization.
             single = head.shape[-1] // (2 * self.sps) if i == 0 else 0
-            w = mimo.mimo_equalize(head, taps=self.mimo_taps, sps=self.sps, method="cma",
-                                   mu=scale * self.mimo_mu, constellation=const, weights=w, n_single=single).weights
+            acq = mimo.mimo_equalize(head, taps=self.mimo_taps, sps=self.sps, method="cma",
+                                     mu=scale * self.mimo_mu, constellation=const, weights=w, n_single=single)
+            w = acq.weights
             if not bool(array_module(w).isfinite(w).all()):
                 raise ConvergenceError(f"the MIMO equalizer diverged during acquisition (step {scale:g} x "
                                        f"mimo_mu = {scale * self.mimo_mu:g}); no BER is reported. Lower mimo_mu.")
-        res = mimo.mimo_equalize(y, taps=self.mimo_taps, sps=self.sps, method=self.mimo_method, mu=self.mimo_mu,
-                                 constellation=const, weights=w)
-        z = res.y
-        if trace is not None:
-            trace["mimo_weights"] = _host(res.weights)
-        keep("mimo", z)
         if self.mimo_dd_mu:
-            # Second pass: the carrier offset found on the blind output is removed from the input,
-            # then the equalizer restarts from the blind taps and switches to DD-LMS at once.
-            seg = z[..., self.n_skip:self.n_skip + FOE_SYMBOLS]
+            # The carrier offset is estimated on the last acquisition pass's output (the taps converged
+            # over the first pass) and removed from the input. A DD-LMS pass over the head (blind for
+            # DD_SWITCH_SYMBOLS, then decision-directed with a PLL) moves the taps to the DD solution,
+            # and the single full pass runs decision-directed from its first symbol with those taps:
+            # only the PLL's re-acquisition at the frame start (n_skip) is left uncounted.
+            keep("mimo", acq.y)
+            seg = acq.y[..., max(0, acq.y.shape[-1] - FOE_SYMBOLS):]
             f = carrier.estimate_frequency_offset(seg, self.symbol_rate_hz) if self.foe else 0.0
             y = carrier.remove_frequency_offset(y, f, self.fs_hz)
-            res = mimo.mimo_equalize(y, taps=self.mimo_taps, sps=self.sps, method="cma", mu=self.mimo_mu,
-                                     n_blind=self.n_skip // 2, mu_dd=self.mimo_dd_mu, pll_mu=1e-2,
-                                     constellation=const, weights=res.weights)
+            dd = dict(taps=self.mimo_taps, sps=self.sps, method=self.mimo_method, mu=self.mimo_mu,
+                      mu_dd=self.mimo_dd_mu, pll_mu=1e-2, constellation=const)
+            switch = min(DD_SWITCH_SYMBOLS, head.shape[-1] // (2 * self.sps))
+            w = mimo.mimo_equalize(y[..., :head.shape[-1]], n_blind=switch, weights=w, **dd).weights
+            res = mimo.mimo_equalize(y, n_blind=0, weights=w, **dd)
             z = res.y
             keep("mimo_dd", z)
             if trace is not None:
                 trace["freq_offset_hz"] = np.asarray(f)
                 trace["mimo_weights"] = _host(res.weights)
-        elif self.foe:
-            # Estimated on FOE_SYMBOLS symbols after the acquisition head (resolution Rs / FOE_SYMBOLS / 4
-            # before interpolation; the CPR tracks what is left).
-            seg = z[..., self.n_skip:self.n_skip + FOE_SYMBOLS]
-            f = carrier.estimate_frequency_offset(seg, self.symbol_rate_hz)
-            z = carrier.remove_frequency_offset(z, f, self.symbol_rate_hz)
-            keep("foe", z)
+        else:
+            res = mimo.mimo_equalize(y, taps=self.mimo_taps, sps=self.sps, method=self.mimo_method,
+                                     mu=self.mimo_mu, constellation=const, weights=w)
+            z = res.y
+            keep("mimo", z)
             if trace is not None:
-                trace["freq_offset_hz"] = np.asarray(f)
+                trace["mimo_weights"] = _host(res.weights)
+            if self.foe:
+                # Estimated on FOE_SYMBOLS symbols after the skipped head (resolution Rs / FOE_SYMBOLS / 4
+                # before interpolation; the CPR tracks what is left).
+                seg = z[..., self.n_skip:self.n_skip + FOE_SYMBOLS]
+                f = carrier.estimate_frequency_offset(seg, self.symbol_rate_hz)
+                z = carrier.remove_frequency_offset(z, f, self.symbol_rate_hz)
+                keep("foe", z)
+                if trace is not None:
+                    trace["freq_offset_hz"] = np.asarray(f)
         phase = None
         if self.cpr == "bps":
             r = carrier.bps(z, const, n_phases=self.cpr_phases, window=self.cpr_window)
