@@ -160,6 +160,22 @@ def test_same_seed_same_counts():
     assert a == b
 
 
+def test_counts_do_not_depend_on_threads_or_grouping(monkeypatch):
+    """Frame groups draw their noise from their own streams: one thread or a pool, the same counts;
+    a longer batch adds groups to the shorter one's (its first groups are the same frames)."""
+    import dsp.sim.coherent as coherent
+
+    monkeypatch.setattr(coherent, "GROUP_SAMPLES", 2 * 8192 * 2)  # 2 frames per group
+    link = CoherentLink(osnr_db=17.0, linewidth_hz=100e3, dgd_ps=5.0, frame_symbols=8192, n_skip=2048)
+    assert link.frames_per_group == 2
+    n = 2 * link.counted_per_frame * 5  # 5 frames: 3 groups
+    one = link.run_batch(CPU, np.random.SeedSequence(7), n, threads=1)
+    two = link.run_batch(CPU, np.random.SeedSequence(7), n, threads=2)
+    assert one == two and one.bit_errors > 100
+    four = link.run_batch(CPU, np.random.SeedSequence(7), 2 * link.counted_per_frame * 4, threads=2)
+    assert four.bits == one.bits * 4 // 5 and four.bit_errors < one.bit_errors
+
+
 @pytest.mark.parametrize("kw, match", [
     (dict(m=8), "m must be one of"),
     (dict(osnr_db=float("nan")), "osnr_db"),

@@ -1,17 +1,34 @@
 """CPU kernels (Cython + OpenMP), same signatures as :mod:`dsp._ops.gpu`."""
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numpy as np
 
 from dsp._kernels import slicer as _slicer
 from dsp.backend import cpu_count
 
 _DEFAULT_THREADS = cpu_count()
+_LOCAL = threading.local()
 
 
 def default_threads() -> int:
-    """Threads a kernel uses when not told: every core this process may run on."""
-    return _DEFAULT_THREADS
+    """Threads a kernel uses when not told: every core this process may run on, or the count
+    :func:`kernel_threads` set for the calling thread."""
+    return getattr(_LOCAL, "threads", None) or _DEFAULT_THREADS
+
+
+@contextlib.contextmanager
+def kernel_threads(n: int):
+    """Within the block, kernels called from this thread without ``threads`` use ``n`` threads
+    (e.g. 1 in the workers of a thread pool that already occupies every core)."""
+    old = getattr(_LOCAL, "threads", None)
+    _LOCAL.threads = int(n)
+    try:
+        yield
+    finally:
+        _LOCAL.threads = old
 
 
 def slice_count(y, labels, axes: int, m: int, bits_per_axis: int, scale: float, threads: int | None = None):
@@ -22,7 +39,7 @@ def slice_count(y, labels, axes: int, m: int, bits_per_axis: int, scale: float, 
     """
     y = np.ascontiguousarray(y).reshape(-1)
     labels = np.ascontiguousarray(labels, dtype=np.uint8).reshape(-1)
-    b, s = _slicer.slice_count(y, labels, axes, m, bits_per_axis, float(scale), threads or _DEFAULT_THREADS)
+    b, s = _slicer.slice_count(y, labels, axes, m, bits_per_axis, float(scale), threads or default_threads())
     return int(b), int(s)
 
 
@@ -30,7 +47,7 @@ def awgn_count(first: int, n: int, key: tuple[int, int], axes: int, m: int, bits
                s: float, double: bool, threads: int | None = None):
     """(bit errors, symbol errors) of symbols ``first .. first+n-1`` of the fused AWGN stream ``key``."""
     b, e = _slicer.awgn_count(first, n, key[0], key[1], axes, m, bits_per_axis, float(s), bool(double),
-                              threads or _DEFAULT_THREADS)
+                              threads or default_threads())
     return int(b), int(e)
 
 
@@ -56,7 +73,7 @@ def rs_encode(msg, tables, threads: int | None = None):
     out = np.empty((msg.shape[0], t.n), dtype=np.uint16)
     if msg.shape[0]:
         bad = _rs().encode(msg, out, t.m, t.n, t.k, t.first_root, t.h, t.w, t.log, t.exp, t.gen_lo, t.gen_hi,
-                           threads or _DEFAULT_THREADS)
+                           threads or default_threads())
         _rs_bad(bad, "msg", t.m)
     return out
 
@@ -74,7 +91,7 @@ def rs_decode(received, tables, threads: int | None = None):
     failed = np.zeros(rows, dtype=np.uint8)
     if rows:
         bad = _rs().decode(received, out, nc, failed, t.m, t.n, t.k, t.first_root, t.h, t.w, t.log, t.exp,
-                           t.gen_lo, t.gen_hi, threads or _DEFAULT_THREADS)
+                           t.gen_lo, t.gen_hi, threads or default_threads())
         _rs_bad(bad, "received", t.m)
     return out, nc, failed.view(np.bool_)
 
@@ -86,7 +103,7 @@ def rs_symbol_errors(bits, m: int, n: int, ways: int, threads: int | None = None
     groups = length // (m * n * ways)
     out = np.zeros((rows, groups * ways), dtype=np.int32)
     if rows and groups:
-        _rs().count_u8(bits, out, m, n, ways, threads or _DEFAULT_THREADS)
+        _rs().count_u8(bits, out, m, n, ways, threads or default_threads())
     return out
 
 
@@ -97,7 +114,7 @@ def rs_symbol_errors_packed(packed, n_bits: int, m: int, n: int, ways: int, thre
     groups = n_bits // (m * n * ways)
     out = np.zeros((rows, groups * ways), dtype=np.int32)
     if rows and groups:
-        _rs().count_packed(packed, n_bits, out, m, n, ways, threads or _DEFAULT_THREADS)
+        _rs().count_packed(packed, n_bits, out, m, n, ways, threads or default_threads())
     return out
 
 
@@ -134,7 +151,7 @@ def lms_equalize(y, n_sym: int, sps: int, ntaps: int, n_train: int, ref, mu_trai
     b = np.array(b0, dtype=dt, order="C", copy=True)
     if rows and n_sym:
         code = _equalizer().lms(y, n_sym, sps, ntaps, n_train, ref, mu_train, mu_dd, fb_taps, target, levels,
-                                float(d), v, b, z, dec, bool(want_decisions), threads or _DEFAULT_THREADS)
+                                float(d), v, b, z, dec, bool(want_decisions), threads or default_threads())
         _eq_check(code, "lms_equalize")
     return z, (dec if want_decisions else None), v, b
 
@@ -150,7 +167,7 @@ def mlse_viterbi(y, n_train: int, h, c, levels: int, memory: int, d: float, trai
     out = np.empty((rows, n), dtype=np.uint8)
     out[:, :n_train] = train_idx
     if rows and n > n_train:
-        code = _equalizer().mlse(y, n_train, h, c, levels, memory, float(d), out, threads or _DEFAULT_THREADS)
+        code = _equalizer().mlse(y, n_train, h, c, levels, memory, float(d), out, threads or default_threads())
         _eq_check(code, "mlse_viterbi")
     return out
 
@@ -163,7 +180,7 @@ def normal(n: int, dtype, key: tuple[int, int], first_pair: int = 0, threads: in
     from dsp._kernels import noise as _noise
 
     out = np.empty(int(n), dtype=dtype)
-    _noise.normal_fill(out, int(first_pair), int(key[0]), int(key[1]), threads or _DEFAULT_THREADS)
+    _noise.normal_fill(out, int(first_pair), int(key[0]), int(key[1]), threads or default_threads())
     return out
 
 
@@ -201,7 +218,7 @@ def ldpc_decode(llr, tables, max_iter: int, alpha: float, beta: float, early: bo
     frames, n = llr.shape
     its = np.zeros(frames, dtype=np.int32)
     conv = np.zeros(frames, dtype=np.uint8)
-    threads = threads or _DEFAULT_THREADS
+    threads = threads or default_threads()
     if not frames:
         return np.empty((0, n), dtype=np.uint8), its, conv.view(np.bool_)
     k = _ldpc()
@@ -256,7 +273,7 @@ def bps(x, joint: bool, window: int, cos_table, sin_table, n_phases: int, scale:
     y = np.empty_like(x)
     phase = np.empty((rows, n), dtype=real)
     if rows and n:
-        threads = threads or _DEFAULT_THREADS
+        threads = threads or default_threads()
         code = k.bps_decide(xv, bool(joint), int(window), cos_table, sin_table, int(n_phases), float(scale),
                             float(h), float(lmax), dec, threads, int(simd))
         if code & k.STATUS_NO_MEMORY:
@@ -287,7 +304,7 @@ def bch_encode(msg, tables, threads: int | None = None):
     t = tables
     out = np.empty((msg.shape[0], t.n), dtype=np.uint8)
     if msg.shape[0]:
-        _bch().encode(msg, out, *_bch_args(t), threads or _DEFAULT_THREADS)
+        _bch().encode(msg, out, *_bch_args(t), threads or default_threads())
     return out
 
 
@@ -300,7 +317,7 @@ def bch_decode(received, tables, threads: int | None = None):
     nc = np.zeros(rows, dtype=np.int32)
     failed = np.zeros(rows, dtype=np.uint8)
     if rows:
-        _bch().decode(received, out, nc, failed, *_bch_args(t), threads or _DEFAULT_THREADS)
+        _bch().decode(received, out, nc, failed, *_bch_args(t), threads or default_threads())
     return out, nc, failed.view(np.bool_)
 
 
@@ -308,7 +325,7 @@ def bch_syndromes(words, tables, threads: int | None = None):
     """Packed syndromes (uint32 ``(N,)``) of the rows of ``words`` (uint8 0/1 ``(N, n)``)."""
     out = np.zeros(words.shape[0], dtype=np.uint32)
     if words.shape[0]:
-        _bch().syndromes(words, out, tables.h, threads or _DEFAULT_THREADS)
+        _bch().syndromes(words, out, tables.h, threads or default_threads())
     return out
 
 
@@ -319,7 +336,7 @@ def sc_encode(info, tables, geom, n_blocks: int, threads: int | None = None):
     out = np.empty((info.shape[0], n_blocks * g.R * g.C), dtype=np.uint8)
     if info.shape[0]:
         if _bch().sc_encode(info, out, g.R, g.C, int(n_blocks), g.colof, g.rowof, *_bch_args(t),
-                            threads or _DEFAULT_THREADS):
+                            threads or default_threads()):
             raise MemoryError("sc_encode: no memory for the kernel's scratch")
     return out
 
@@ -335,7 +352,7 @@ def sc_decode(blocks, tables, geom, n_blocks: int, window: int, iterations: int,
     flips = np.zeros(out.shape[0], dtype=np.int64)
     if out.shape[0]:
         if _bch().sc_decode(out, syn, flips, g.R, g.C, int(n_blocks), g.colof, g.rowof, int(window),
-                            int(iterations), *_bch_args(t), threads or _DEFAULT_THREADS):
+                            int(iterations), *_bch_args(t), threads or default_threads()):
             raise MemoryError("sc_decode: no memory for the kernel's scratch")
     return out, syn, flips
 
@@ -380,7 +397,7 @@ def mimo_equalize(x, n_sym: int, sps: int, ntaps: int, ref, w0, state0, k_off: i
                                 bool(want_error), state, int(k_off), int(n_single), int(n_blind), int(n_train),
                                 float(mu_blind), float(mu_dd), float(pll_mu),
                                 np.ascontiguousarray(ring_r2, dtype=rdt), np.ascontiguousarray(ring_thr, dtype=rdt),
-                                int(levels), float(d), threads or _DEFAULT_THREADS)
+                                int(levels), float(d), threads or default_threads())
         _mimo_check(code, "mimo_equalize")
     return y, w, state, (err if want_error else None)
 
@@ -412,7 +429,7 @@ def hamming_chase(llr, tables, p: int, pairs: int = 0, threads: int | None = Non
     status = np.zeros(frames, dtype=np.int8)
     if frames:
         bad = _hamming().chase(llr, bits, status, tables.cols, tables.table, int(p), int(pairs),
-                               threads or _DEFAULT_THREADS)
+                               threads or default_threads())
         if bad:
             raise _hamming_nonfinite(llr)
     return bits, status
@@ -433,7 +450,7 @@ def imdd_modulate(x, mode: int, p1: float, p2: float, rin_sigma: float, first_pa
     from dsp._kernels import imdd_front
 
     if imdd_front.modulate(x, int(mode), float(p1), float(p2), float(rin_sigma), int(first_pair), int(elem0),
-                           int(key[0]), int(key[1]), threads or _DEFAULT_THREADS):
+                           int(key[0]), int(key[1]), threads or default_threads()):
         raise ValueError("imdd_modulate: a frame has zero optical power (drive below the modulator's cut-off)")
     return x
 
@@ -448,7 +465,7 @@ def imdd_detect(re, im, gain: float, dark: float, a: float, b: float, first_pair
     from dsp._kernels import imdd_front
 
     imdd_front.detect(re, re if im is None else im, 0 if im is None else 1, float(gain), float(dark), float(a),
-                      float(b), int(first_pair), int(elem0), int(key[0]), int(key[1]), threads or _DEFAULT_THREADS)
+                      float(b), int(first_pair), int(elem0), int(key[0]), int(key[1]), threads or default_threads())
     return re
 
 
@@ -465,5 +482,5 @@ def imdd_slice_errors(z, labels, col0: int, l0: float, spacing: float, gray, thr
     out = np.empty((rows, n - int(col0)), dtype=np.uint8)
     g = np.ascontiguousarray(gray, dtype=np.uint8)
     imdd_front.slice_errors(z, labels, int(col0), float(l0), 1.0 / float(spacing), int(g.size), g, out,
-                            threads or _DEFAULT_THREADS)
+                            threads or default_threads())
     return out

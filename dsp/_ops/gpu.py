@@ -47,6 +47,13 @@ def default_threads() -> int:
     return 1
 
 
+def kernel_threads(n: int):
+    """As :func:`dsp._ops.cpu.kernel_threads`; device kernels have no host thread count (no-op)."""
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 def slice_count(y, labels, axes: int, m: int, bits_per_axis: int, scale: float, threads: int | None = None):
     y = cp.ascontiguousarray(cp.asarray(y)).reshape(-1)
     labels = cp.ascontiguousarray(cp.asarray(labels, dtype=cp.uint8)).reshape(-1)

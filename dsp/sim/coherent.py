@@ -28,7 +28,7 @@ Every ``pilot_period``-th symbol is a pilot known to the receiver (400ZR carries
 
 Per point (``point_metrics``): ``snr_db`` and ``evm_pct`` after DSP (data-aided), ``q_db`` from the
 BER, ``gmi`` (bits per 2-D symbol of one polarization, from exact LLRs at the measured noise
-variance, estimated on up to ``GMI_SYMBOLS`` symbols per polarization of each chunk) and ``ngmi``
+variance, estimated on the first ``GMI_SYMBOLS`` counted symbols per polarization of each frame) and ``ngmi``
 (= gmi / bits per symbol), ``cycle_slips`` corrected by the pilots, the OSNR the channel delivers
 (``osnr_line_db``) and, with ``fec``, the post-FEC results of :func:`dsp.sim.links.fec_point_metrics`.
 
@@ -57,12 +57,14 @@ ALIGN_SYMBOLS = 1024
 """Symbols per polarization correlated for frame alignment."""
 FOE_SYMBOLS = 8192
 """Symbols per polarization of each frame that the frequency offset is estimated from."""
-GMI_SYMBOLS = 1 << 16
-"""Counted symbols per polarization of each chunk of frames that the GMI is estimated from."""
+GMI_SYMBOLS = 8192
+"""Counted symbols per polarization of each frame that the GMI is estimated from (the first ones)."""
 ACQUISITION_STEPS = (10.0, 3.0)
 """Step-size multiples of the MIMO acquisition passes over the head of each frame."""
 ACQUISITION_SYMBOLS = 8192
 """Symbols per polarization at the head of each frame that the MIMO acquisition passes run over."""
+GROUP_SAMPLES = 1 << 19
+"""Samples per polarization of a frame group, the unit of work (and of the noise streams) of a batch."""
 DD_SWITCH_SYMBOLS = 2048
 """Blind symbols of the DD-LMS head pass before decision-directed adaptation and its PLL take over."""
 
@@ -249,6 +251,11 @@ class CoherentLink(Link):
             k = k[k % self.pilot_period != 0]
         return int(k.size)
 
+    @property
+    def frames_per_group(self) -> int:
+        """Frames simulated together (one group: arrays of ``(frames, 2, samples)``; ``GROUP_SAMPLES``)."""
+        return max(1, GROUP_SAMPLES // (self.frame_symbols * self.sps))
+
     def _ctype(self):
         return np.complex64 if self.precision == "single" else np.complex128
 
@@ -285,21 +292,15 @@ class CoherentLink(Link):
             field = noise.add_ase(field, self.tx_osnr_db, self.fs_hz, normal, signal_power=2.0)
         return field
 
-    def _common_response(self, n: int) -> np.ndarray | None:
-        """Circular response common to both polarizations: CD (linear channel) and the sampling-time
-        offset, complex128 (n,), or None when there is neither."""
-        from dsp.channel.fiber import cd_response
-
+    def _linear_response(self, n: int, dtype) -> np.ndarray | None:
+        """Circular frequency response (2, n) of ``dtype`` per polarization (read-only, cached): CD of
+        the linear channel, the sampling-time offset and the DGD between the principal states
+        (exp(-+j w tau/2)); None when there is none of them."""
         cd = 0.0 if self.n_spans else self.total_cd_ps_nm
-        if not cd and not self.timing_offset_sym:
+        if not cd and not self.timing_offset_sym and not self.dgd_ps:
             return None
-        h = np.ones(n, dtype=np.complex128)
-        if cd:
-            h = h * cd_response(n, self.fs_hz, cd, self.wavelength_nm)
-        if self.timing_offset_sym:
-            f = np.fft.fftfreq(n, 1.0 / self.fs_hz)
-            h = h * np.exp(-2j * np.pi * f * self.timing_offset_sym / self.symbol_rate_hz)
-        return h
+        return _linear_response(n, self.fs_hz, cd, self.wavelength_nm, self.timing_offset_sym / self.symbol_rate_hz,
+                                self.dgd_ps * 1e-12, np.dtype(dtype))
 
     def propagate(self, field, normal, jones):
         """Fiber (linear CD + PMD, or SSFM spans), ASE at ``osnr_db``, LO phase noise and offset.
@@ -322,7 +323,7 @@ class CoherentLink(Link):
                                       alpha_db_km=self.attenuation_db_km,
                                       dispersion_ps_nm_km=self.dispersion_ps_nm_km,
                                       wavelength_nm=self.wavelength_nm, gamma_w_km=self.gamma_w_km)
-        h = self._common_response(n)
+        hh = self._linear_response(n, ct)
         out_rot = None
         if jones is not None:
             rot, psp = jones[:, 0], jones[:, 1]
@@ -335,14 +336,8 @@ class CoherentLink(Link):
                 out_rot = rot @ np.conj(np.swapaxes(psp, -1, -2))
             else:
                 out_rot = rot
-        if self.dgd_ps or h is not None:
-            hh = np.ones((2, n), dtype=np.complex128) if h is None else np.stack([h, h])
-            if self.dgd_ps:
-                w = 2 * np.pi * np.fft.fftfreq(n, 1.0 / self.fs_hz)
-                tau = self.dgd_ps * 1e-12
-                hh[0] *= np.exp(-0.5j * w * tau)
-                hh[1] *= np.exp(+0.5j * w * tau)
-            field = fft.ifft(fft.fft(field, axis=-1) * xp.asarray(hh.astype(ct)), axis=-1)
+        if hh is not None:
+            field = fft.ifft(fft.fft(field, axis=-1) * xp.asarray(hh), axis=-1)
         if out_rot is not None:
             field = _rotate(xp.asarray(out_rot.astype(ct)), field)
         if math.isfinite(self.osnr_db):
@@ -506,24 +501,38 @@ class CoherentLink(Link):
     # ------------------------------------------------------------------ the batch
     @staticmethod
     def _random_sources(backend, seed_seq, threads):
-        """(labels generator, NormalStream of the noise, SOP generator), all keyed by ``seed_seq``."""
-        from dsp.channel import NormalStream
-
+        """(labels generator, NormalStream of group 0's noise, SOP generator), all keyed by ``seed_seq``."""
         key = seed_seq.generate_state(6, np.uint32)
         label_rng = np.random.Generator(np.random.Philox(key=int(key[2]) | int(key[3]) << 32))
         sop_rng = np.random.Generator(np.random.Philox(key=int(key[4]) | int(key[5]) << 32))
-        return label_rng, NormalStream(backend, key[:2], threads), sop_rng
+        return label_rng, CoherentLink._group_noise(backend, seed_seq, 0, threads), sop_rng
 
-    def _simulate(self, backend, labels, normal, sop_rng, trace=None):
-        """(DSP output, CPR phase, converged, transmitted symbols) of ``labels`` (frames, 2, n)."""
+    @staticmethod
+    def _group_noise(backend, seed_seq, group: int, threads):
+        """The NormalStream of frame group ``group``: keyed by the child ``(seed_seq, group)`` of
+        ``seed_seq``, so that groups draw independent noise whichever thread runs them."""
+        from dsp.channel import NormalStream
+
+        child = np.random.SeedSequence(seed_seq.entropy, spawn_key=tuple(seed_seq.spawn_key) + (int(group),),
+                                       pool_size=seed_seq.pool_size)
+        return NormalStream(backend, child.generate_state(2, np.uint32), threads)
+
+    def _jones(self, sop_rng, frames: int):
+        """Per frame (frames, 2 or 3, 2, 2): the output SOP rotation, the PMD principal states and
+        (with PDL) the PDL axes, or None when the channel has no polarization effects."""
         from dsp.channel.polarization import random_sop
+
+        if not (self.random_sop or self.dgd_ps or self.pdl_db):
+            return None
+        return random_sop(sop_rng, (frames, 3 if self.pdl_db else 2))
+
+    def _simulate(self, backend, labels, normal, jones, trace=None):
+        """(DSP output, CPR phase, converged, transmitted symbols) of ``labels`` (frames, 2, n)
+        with the per-frame polarization matrices ``jones`` (:meth:`_jones`)."""
         from dsp.modulation import map_labels
 
         symbols = map_labels(labels, self.constellation, self._ctype())
-        # Per frame: the output SOP rotation, the PMD principal states and (with PDL) the PDL axes.
-        jones = (random_sop(sop_rng, (labels.shape[0], 3 if self.pdl_db else 2))
-                 if (self.random_sop or self.dgd_ps or self.pdl_db) else None)
-        field = self.propagate(self.transmit(symbols, normal, sop_rng), normal, jones)
+        field = self.propagate(self.transmit(symbols, normal, None), normal, jones)
         z, phase, converged = self.receive(field, trace)
         return z, phase, converged, symbols
 
@@ -573,7 +582,7 @@ class CoherentLink(Link):
         noise_var = e2.mean(axis=-1, keepdims=True)
         sums = {"err_power": float(e2.sum()), "ref_power": float((xp.abs(rc) ** 2).sum()),
                 "cycle_slips": float(slips), "frames": float(z.shape[0])}
-        cap = max(1, GMI_SYMBOLS // z.shape[0])  # exact LLRs are costly: a sample suffices
+        cap = GMI_SYMBOLS  # exact LLRs are costly: a sample of each frame suffices
         llr = demap_llr(zc[..., :cap], const, xp.maximum(noise_var, noise_var.dtype.type(1e-12)), method="exact")
         total, count = gmi_sum(llr, labels_to_bits(lc[..., :cap], const.bits_per_symbol))
         sums["gmi_sum"], sums["gmi_bits"] = float(total), float(count)
@@ -613,16 +622,42 @@ class CoherentLink(Link):
             bits_per_row = 2 * self.counted_per_frame * self.bits_per_symbol
             rows = max(rows, -(-max(chain.min_bits, FEC_BATCH_BITS.get(chain.name, 0)) // bits_per_row))
             fec_inputs = []
-        label_rng, normal, sop_rng = self._random_sources(backend, seed_seq, threads)
-        per_chunk = max(1, (1 << 20) // (self.frame_symbols * self.sps))
+        label_rng, _, sop_rng = self._random_sources(backend, seed_seq, threads)
+        # Frame groups: labels and SOPs are drawn here in group order, the noise from each group's own
+        # stream, so the counts do not depend on the backend, the thread count or the scheduling.
+        per = self.frames_per_group
+        groups = []
+        for g, first in enumerate(range(0, rows, per)):
+            frames = min(per, rows - first)
+            labels = label_rng.integers(0, self.m, size=(frames, 2, self.frame_symbols), dtype=np.uint8)
+            groups.append((g, backend.xp.asarray(labels), self._jones(sop_rng, frames)))
+        workers = int(threads or backend.ops.default_threads()) if backend.name == "cpu" else 1
+
+        def run(group):
+            g, labels, jones = group
+            normal = self._group_noise(backend, seed_seq, g, 1 if workers > 1 else threads)
+            z, phase, converged, symbols = self._simulate(backend, labels, normal, jones)
+            inputs = [] if fec_inputs is not None else None
+            return self.count(z, phase, converged, symbols, labels, inputs), inputs
+
+        def run_single_threaded(group):
+            with backend.ops.kernel_threads(1), backend.fft.set_workers(1):
+                return run(group)
+
+        if workers > 1 and len(groups) > 1:
+            # Groups on a pool of threads, each single-threaded: kernels, FFTs and NumPy all run
+            # in parallel, on a working set of one group (cache-sized) per thread.
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(workers, len(groups))) as pool:
+                results = list(pool.map(run_single_threaded, groups))
+        else:
+            results = [run(gr) for gr in groups]
         total = None
-        for first in range(0, rows, per_chunk):
-            labels = label_rng.integers(0, self.m, size=(min(per_chunk, rows - first), 2, self.frame_symbols),
-                                        dtype=np.uint8)
-            labels = backend.xp.asarray(labels)
-            z, phase, converged, symbols = self._simulate(backend, labels, normal, sop_rng)
-            c = self.count(z, phase, converged, symbols, labels, fec_inputs)
+        for c, inputs in results:
             total = c if total is None else total + c
+            if fec_inputs is not None:
+                fec_inputs.extend(inputs)
         if chain is not None:
             xp = backend.xp
             tx = xp.concatenate([t for t, _ in fec_inputs], axis=0)
@@ -644,7 +679,7 @@ class CoherentLink(Link):
         label_rng, normal, sop_rng = self._random_sources(be, np.random.SeedSequence(int(seed)), None)
         labels = label_rng.integers(0, self.m, size=(int(n_frames), 2, self.frame_symbols), dtype=np.uint8)
         out: dict = {"link": self}
-        _, _, _, out["symbols"] = self._simulate(be, labels, normal, sop_rng, out)
+        _, _, _, out["symbols"] = self._simulate(be, labels, normal, self._jones(sop_rng, int(n_frames)), out)
         return out
 
     def point_metrics(self, total: Counts, confidence: float = 0.95) -> dict:
@@ -668,6 +703,24 @@ class CoherentLink(Link):
             out["frames"] = int(s["frames"])
         out.update(fec_point_metrics(self.fec, s, confidence))
         return out
+
+
+@lru_cache(maxsize=16)
+def _linear_response(n: int, fs_hz: float, cd_ps_nm: float, wavelength_nm: float, delay_s: float, dgd_s: float,
+                     dtype):
+    """CD ``cd_ps_nm``, a delay of ``delay_s`` and +-dgd_s/2 on the two principal states, on the FFT
+    grid of an n-sample frame: (2, n) of ``dtype``, computed in complex128 (read-only)."""
+    from dsp.channel.fiber import cd_response
+
+    h = np.ones(n, dtype=np.complex128)
+    if cd_ps_nm:
+        h = h * cd_response(n, fs_hz, cd_ps_nm, wavelength_nm)
+    w = 2 * np.pi * np.fft.fftfreq(n, 1.0 / fs_hz)
+    if delay_s:
+        h = h * np.exp(-1j * w * delay_s)
+    hh = np.stack([h * np.exp(-0.5j * w * dgd_s), h * np.exp(+0.5j * w * dgd_s)]).astype(dtype)
+    hh.setflags(write=False)
+    return hh
 
 
 @lru_cache(maxsize=16)
