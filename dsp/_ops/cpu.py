@@ -484,3 +484,140 @@ def imdd_slice_errors(z, labels, col0: int, l0: float, spacing: float, gray, thr
     imdd_front.slice_errors(z, labels, int(col0), float(l0), 1.0 / float(spacing), int(g.size), g, out,
                             threads or default_threads())
     return out
+
+
+# ------------------------------------------------------------ coherent error counting (dsp.sim.coherent)
+
+def _qam_count():
+    from dsp._kernels import qam_count
+
+    return qam_count
+
+
+_ELIDE_BYTES = 256 * 1024
+"""NumPy's NPY_MIN_ELIDE_BYTES: from this size on, ``a * conj(b)`` computes into the temporary ``conj(b)``."""
+
+
+def qam_count_rows(z, symbols, labels, src, lag, cols, levels: int, bits_per_axis: int, scale: float, points,
+                   cap_z: int, cap_l: int, want_dec: bool, threads: int | None = None):
+    """Gain-corrected hard decisions and error counts of the rows of ``z`` (kernels/common/qam_count.h).
+
+    ``z``: complex64/complex128 ``(rows, n)``; ``symbols`` (same dtype) and ``labels`` (uint8), both
+    ``(src_rows, n)``: row ``r`` of ``z`` is compared with row ``src[r]`` read at ``(k - lag[r]) mod n``
+    (``src``, ``lag``: int ``(rows,)``, ``|lag| < n``); ``cols``: the counted positions (increasing,
+    in ``0..n-1``, at least one); square Gray QAM with ``levels`` per axis, ``scale`` = 1 / (2 d) and
+    ``points`` by label. Per row: two decision-directed gain passes ``zc = zc / g``,
+    ``g = sum(zc conj(d)) / sum(|d|^2)``, rounded exactly as the NumPy expression of
+    ``CoherentLink.count`` evaluates it (sums term by term in index order; products with FMA where
+    the CPU has it, as NumPy's SIMD complex multiply, in the operand order NumPy's temporary
+    elision gives for ``rows * C`` symbols), then decisions.
+    Returns ``(bit_errors, symbol_errors, err_power, ref_power, zc, ref_labels, decisions)``: int64,
+    int64, float64, float64 ``(rows,)``; ``zc`` the gain-corrected first ``cap_z`` counted symbols
+    ``(rows, cap_z)`` of z's dtype; the transmitted labels of the first ``cap_l`` counted symbols
+    (uint8 ``(rows, cap_l)``); the decided labels of all counted symbols (uint8 ``(rows, C)``) when
+    ``want_dec``, else None.
+    """
+    k = _qam_count()
+    cdt = np.dtype(z.dtype)
+    if cdt not in (np.complex64, np.complex128) or symbols.dtype != cdt:
+        raise TypeError(f"qam_count_rows: z and symbols must both be complex64 or complex128 (got {z.dtype}, "
+                        f"{symbols.dtype})")
+    rdt = np.float32 if cdt == np.complex64 else np.float64
+    rows, n = z.shape
+    cols = np.ascontiguousarray(cols, dtype=np.int32)
+    C = cols.size
+    if C < 1 or cols[0] < 0 or cols[-1] >= n:
+        raise ValueError(f"qam_count_rows: cols must hold counted positions in 0..{n - 1} (got {C} of them)")
+    src = np.ascontiguousarray(src, dtype=np.int64).reshape(-1)
+    lag = np.ascontiguousarray(lag, dtype=np.int64).reshape(-1)
+    if src.size != rows or lag.size != rows or (rows and (src.min() < 0 or src.max() >= symbols.shape[0]
+                                                          or np.abs(lag).max() >= n)):
+        raise ValueError("qam_count_rows: src must index rows of symbols and |lag| < n, one of each per row")
+    pts = np.asarray(points).astype(cdt)
+    pw2 = (np.abs(pts) ** 2).astype(rdt)  # NumPy's |d|^2, as in the expression the kernel reproduces
+    threads = threads or default_threads()
+    cap_z, cap_l = max(1, min(int(cap_z), C)), max(1, min(int(cap_l), C))
+    zc = np.empty((rows, cap_z), dtype=cdt)
+    lab_out = np.empty((rows, cap_l), dtype=np.uint8)
+    dec = np.empty((rows, C) if want_dec else (1, 1), dtype=np.uint8)
+    out_i = np.zeros((2, rows), dtype=np.int64)
+    out_f = np.zeros((2, rows), dtype=np.float64)
+    if rows:
+        k.count_rows(np.ascontiguousarray(z).view(rdt), np.ascontiguousarray(symbols).view(rdt),
+                     np.ascontiguousarray(labels, dtype=np.uint8), src, lag, cols, int(levels), int(bits_per_axis),
+                     float(scale), pts.view(rdt), pw2, zc.view(rdt), lab_out, dec, bool(want_dec),
+                     out_i[0], out_i[1], out_f[0], out_f[1], bool(k.has_fma()), rows * C * cdt.itemsize >= _ELIDE_BYTES,
+                     threads)
+    return out_i[0], out_i[1], out_f[0], out_f[1], zc, lab_out, (dec if want_dec else None)
+
+
+def qam_gmi_rows(y, labels, inv, levels: int, bits_per_axis: int, d: float, llr_max: float,
+                 threads: int | None = None):
+    """Per row of ``y`` (complex ``(rows, n)``) vs transmitted Gray labels (uint8 ``(rows, n)``):
+    sum over bits of ``ln(1 + exp(-(1 - 2 b) LLR))`` with exact LLRs (clipped to +-``llr_max``) of
+    square QAM at per-axis inverse noise variance ``inv`` (``(rows,)``). float64 ``(rows,)``, nats."""
+    cdt = np.dtype(y.dtype)
+    rdt = np.float32 if cdt == np.complex64 else np.float64
+    rows = y.shape[0]
+    out = np.zeros(rows, dtype=np.float64)
+    if rows and y.shape[1]:
+        _qam_count().gmi_rows(np.ascontiguousarray(y).view(rdt), np.ascontiguousarray(labels, dtype=np.uint8),
+                              np.ascontiguousarray(inv, dtype=rdt), int(levels), int(bits_per_axis), float(d),
+                              float(llr_max), out, threads or default_threads())
+    return out
+
+
+# ------------------------------------------------------------ coherent front end (dsp.sim.coherent)
+
+def _coherent_front_args(x, jones, name):
+    """(real view of x, real dtype, jones as (frames, 8) of that dtype or a dummy, has_jones)."""
+    cdt = np.dtype(x.dtype)
+    if cdt not in (np.complex64, np.complex128) or x.ndim != 3 or x.shape[1] != 2 or not x.flags.c_contiguous:
+        raise TypeError(f"{name}: x must be a C-contiguous complex64/complex128 array (frames, 2, n) "
+                        f"(got {x.dtype}, shape {x.shape})")
+    rdt = np.float32 if cdt == np.complex64 else np.float64
+    frames = x.shape[0]
+    if jones is None:
+        return x.view(rdt), rdt, np.zeros((max(frames, 1), 8), dtype=rdt), 0
+    m = np.ascontiguousarray(np.asarray(jones).astype(cdt)).reshape(frames, 4)
+    return x.view(rdt), rdt, m.view(rdt), 1
+
+
+def coherent_tx_pass(x, pn_sigma: float, pn_pair: int, ase_sigma: float, ase_pair: int, jones, row0: int,
+                     key: tuple[int, int], threads: int | None = None):
+    """In place: transmitter phase noise, transmitter ASE and a per-frame 2x2 matrix on ``x``.
+
+    ``x``: complex64/complex128 C-contiguous ``(frames, 2, n)``. Per frame r: ``x *= exp(j phi)``,
+    phi the float64 running sum of ``z * pn_sigma`` (z = element ``2 pn_pair + (row0 + r) n + k``
+    of the Philox stream ``key``; none drawn when ``pn_sigma`` is 0), then ``x[p] += ase_sigma
+    (z_re + j z_im)`` (pair ``ase_pair + (2 (row0 + r) + p) n + k``; none when 0), then
+    ``x = jones[r] @ x`` (``jones``: ``(frames, 2, 2)`` cast to x's dtype, or None). Returns the
+    float64 ``(frames, 4)`` sums (|x0|^2, |x1|^2, Re and Im of x0 conj(x1)) of the result
+    (kernels/cpu/coherent_front.pyx).
+    """
+    from dsp._kernels import coherent_front
+
+    xr, _, m, has = _coherent_front_args(x, jones, "coherent_tx_pass")
+    gram = np.zeros((x.shape[0], 4), dtype=np.float64)
+    coherent_front.tx_pass(xr, float(pn_sigma), int(pn_pair), int(row0), float(ase_sigma), int(ase_pair), m, has,
+                           gram, int(key[0]), int(key[1]), threads or default_threads())
+    return gram
+
+
+def coherent_rx_pass(x, rot, ase_sigma: float, ase_pair: int, pn_sigma: float, pn_pair: int, cycles: float,
+                     row0: int, key: tuple[int, int], threads: int | None = None):
+    """In place: output rotation, line ASE, LO phase noise and carrier offset, unit power, on ``x``.
+
+    ``x`` as in :func:`coherent_tx_pass`. Per frame r: ``x = rot[r] @ x`` (``rot`` ``(frames, 2, 2)``
+    or None), ``x[p] += ase_sigma (z_re + j z_im)`` (pair ``ase_pair + (2 (row0 + r) + p) n + k``),
+    ``x *= exp(j (phi[k] + 2 pi cycles k))`` (phi the Wiener phase of increments ``z * pn_sigma``,
+    z element ``2 pn_pair + (row0 + r) n + k``), then each polarization divided by its rms.
+    Returns ``x``; ValueError when a polarization of a frame has zero power.
+    """
+    from dsp._kernels import coherent_front
+
+    xr, _, m, has = _coherent_front_args(x, rot, "coherent_rx_pass")
+    if coherent_front.rx_pass(xr, m, has, float(ase_sigma), int(ase_pair), float(pn_sigma), int(pn_pair),
+                              float(cycles), int(row0), int(key[0]), int(key[1]), threads or default_threads()):
+        raise ValueError("coherent_rx_pass: a polarization of a frame has zero power (no unit-power normalisation)")
+    return x

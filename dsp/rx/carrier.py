@@ -565,9 +565,17 @@ def correct_cycle_slips(y, phase, pilots, pilot_positions, *, pilot_window: int 
         first = np.searchsorted(seg_s, np.arange(S))                                # each stream's q_0 entry
         val = total - (total[first] - seg_d[first])[seg_s]
         g = seg_s * n + seg_k
-        qk = xp.asarray(np.repeat(val.astype(np.int32), np.diff(np.append(g, S * n)))).reshape(S, n)
-        out_y = yr * table[qk % 4]
-        out_ph = phase + (_QUARTER * qk).astype(phase.dtype)
+        if g.size <= 2 * S + 64:  # few segments: rotate slices (by 1, -j, -1 or j: exact, as the gather below)
+            out_y, out_ph = xp.empty_like(yr), xp.empty_like(phase)
+            yf, pf = yr.reshape(-1), phase.reshape(-1)
+            oy, op = out_y.reshape(-1), out_ph.reshape(-1)
+            for a, e, v in zip(g.tolist(), np.append(g[1:], S * n).tolist(), val.tolist()):
+                xp.multiply(yf[a:e], table[v % 4], out=oy[a:e])
+                xp.add(pf[a:e], phase.dtype.type(_QUARTER * v), out=op[a:e])
+        else:
+            qk = xp.asarray(np.repeat(val.astype(np.int32), np.diff(np.append(g, S * n)))).reshape(S, n)
+            out_y = yr * table[qk % 4]
+            out_ph = phase + (_QUARTER * qk).astype(phase.dtype)
     out_y = out_y.reshape(shape)
     out_ph = out_ph.reshape(shape)
     return SlipCorrection(symbols=out_y, phase=out_ph, slips=slips.reshape(shape[:-1]).astype(xp.int64),

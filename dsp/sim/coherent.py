@@ -348,6 +348,135 @@ class CoherentLink(Link):
             field = lasers.apply_frequency_offset(field, self.freq_offset_hz, self.fs_hz)
         return field
 
+    # ------------------------------------------------------------------ the fused CPU front end
+    def _fast_front_applies(self, symbols, normal) -> bool:
+        """Whether :meth:`_front_cpu` runs this link: NumPy ``symbols`` (frames, 2, n) of the link's
+        precision, a CPU :class:`dsp.channel.NormalStream`, an ideal IQ modulator without IQ
+        imbalance or skew, and the linear channel (``n_spans`` = 0)."""
+        from dsp.channel import NormalStream
+
+        return (isinstance(symbols, np.ndarray) and symbols.ndim == 3 and symbols.shape[1] == 2
+                and symbols.dtype == self._ctype() and isinstance(normal, NormalStream)
+                and normal.backend.name == "cpu" and self.iq_modulator == "ideal" and not self.n_spans
+                and not (self.iq_gain_imbalance_db or self.iq_phase_error_deg or self.iq_skew_ps))
+
+    def _front_cpu(self, symbols, normal, jones):
+        """``coherent_detect(propagate(transmit(symbols)))`` for NumPy ``symbols``, fused (CPU).
+
+        The same model and the same normals (stream elements, drawn in the generic order: Tx phase
+        noise, Tx ASE, line ASE, LO phase noise) as the three stages, computed in fewer passes:
+        RRC shaping by FFT (as :func:`dsp.modulation.shaping.shape_rrc`); one kernel pass
+        (``ops.coherent_tx_pass``) for the Tx laser phase, the Tx ASE and, with DGD, the PMD
+        principal states J; the circular channel response (CD, timing offset, DGD) by FFT; one
+        kernel (``ops.coherent_rx_pass``) for the output rotation, the ASE, the LO phase noise
+        times the frequency offset and the unit power per polarization; with ``adc_bits`` the ADC
+        of :func:`dsp.channel.iq.coherent_detect` after it. The ASE power refers to the mean signal
+        power of the whole group (as :func:`dsp.channel.noise.add_ase` measures it): the Tx pass
+        returns each frame's 2x2 power sums, which CD, the timing offset and DGD (all-pass per
+        polarization) and the unitary rotations preserve; with PDL the output rotation is not
+        unitary and the power is its quadratic form in those sums (taken after the channel FFT
+        when DGD makes the two polarizations' responses differ). Frames are transmitted one block
+        at a time by a pool of ``threads`` Python threads (FFTs and kernels single-threaded in
+        each), so that the working set stays in cache; the receiver pass then runs over all frames.
+        Stream positions are fixed per frame, so the result does not depend on the thread count.
+        Returns complex ``(frames, 2, n * sps)`` of the symbols' dtype.
+        """
+        from scipy import fft
+
+        from dsp.channel.noise import ase_sigma
+
+        ops = normal.backend.ops
+        threads = int(normal.threads or ops.default_threads())
+        frames, _, n = symbols.shape
+        sps, big, fs, ct = self.sps, symbols.shape[2] * self.sps, self.fs_hz, symbols.dtype
+        key = normal.key
+        pn_sigma = math.sqrt(2.0 * math.pi * self.linewidth_hz / fs) if self.linewidth_hz else 0.0
+        # The generic chain's stream use, in its order.
+        tx_pn = normal._advance(frames * big) if pn_sigma else 0
+        tx_ase = normal._advance(frames * 2 * big * 2) if math.isfinite(self.tx_osnr_db) else 0
+        tx_sigma = ase_sigma(self.tx_osnr_db, 2.0, fs) if math.isfinite(self.tx_osnr_db) else 0.0
+        line_ase = normal._advance(frames * 2 * big * 2) if math.isfinite(self.osnr_db) else 0
+        lo_pn = normal._advance(frames * big) if pn_sigma else 0
+        psp = out_rot = None
+        if jones is not None:  # the matrices of propagate, computed by the same expressions
+            rot, j_psp = jones[:, 0], jones[:, 1]
+            if self.pdl_db:
+                j = jones[:, 2]
+                loss = np.array([1.0, 10.0 ** (-self.pdl_db / 20.0)])[:, None]
+                rot = rot @ np.conj(np.swapaxes(j, -1, -2)) @ (loss * j)
+            if self.dgd_ps:
+                psp, out_rot = j_psp, rot @ np.conj(np.swapaxes(j_psp, -1, -2))
+            else:
+                out_rot = rot
+        hh = self._linear_response(big, ct)
+        h_rrc = _shaping_response(big, sps, float(self.rolloff), np.dtype(ct))
+        gram_after_channel = bool(self.pdl_db and self.dgd_ps and hh is not None)
+        # Without Tx phase noise and Tx ASE the transmitter is linear and time-invariant up to the
+        # channel: shaping, J and the channel response act on one spectrum (two transforms fewer).
+        spectral_tx = not pn_sigma and not tx_sigma
+        out = np.empty((frames, 2, big), dtype=ct)
+        gram = np.zeros((frames, 4), dtype=np.float64)
+
+        def inplace(res, blk):
+            if res is not blk and not np.shares_memory(res, blk):
+                blk[...] = res
+
+        def transmit(r0, r1, workers):
+            blk = out[r0:r1]
+            spec = fft.fft(symbols[r0:r1], axis=-1, workers=workers)
+            for q in range(sps):  # zero-stuffing by sps tiles the spectrum sps times
+                np.multiply(spec, h_rrc[q * n:(q + 1) * n], out=blk[..., q * n:(q + 1) * n])
+            kt = 1 if workers == 1 else threads
+            m = None if psp is None else psp[r0:r1]
+            if hh is not None and not spectral_tx:
+                inplace(fft.ifft(blk, axis=-1, workers=workers, overwrite_x=True), blk)
+                gram[r0:r1] = ops.coherent_tx_pass(blk, pn_sigma, tx_pn, tx_sigma, tx_ase, m, r0, key, kt)
+                blk = fft.fft(blk, axis=-1, workers=workers, overwrite_x=True)
+            elif hh is not None:  # J and the power sums on the spectrum (Parseval: sums / big)
+                gram[r0:r1] = ops.coherent_tx_pass(blk, 0.0, 0, 0.0, 0, m, r0, key, kt) / big
+            if hh is not None:
+                blk *= hh
+                inplace(fft.ifft(blk, axis=-1, workers=workers, overwrite_x=True), out[r0:r1])
+            else:
+                inplace(fft.ifft(blk, axis=-1, workers=workers, overwrite_x=True), blk)
+                gram[r0:r1] = ops.coherent_tx_pass(blk, pn_sigma, tx_pn, tx_sigma, tx_ase, m, r0, key, kt)
+            if gram_after_channel:
+                for i in range(r0, r1):
+                    x0, x1 = out[i, 0], out[i, 1]
+                    s01 = complex(np.vdot(x1, x0))
+                    gram[i] = (float(np.vdot(x0, x0).real), float(np.vdot(x1, x1).real), s01.real, s01.imag)
+
+        # Blocks of at least two frames: pocketfft vectorizes over 4 or more rows (one frame alone is
+        # 2.5x slower per row); pool of blocks, single-threaded each, measured faster than whole-group
+        # transforms with workers=threads.
+        per = max(2, FRONT_BLOCK_SAMPLES // big)
+        spans = [(r0, min(frames, r0 + per)) for r0 in range(0, frames, per)]
+        if threads > 1 and len(spans) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(threads, len(spans))) as pool:
+                for f in [pool.submit(transmit, a, b, 1) for a, b in spans]:
+                    f.result()
+        else:
+            transmit(0, frames, threads)
+        sigma = 0.0
+        if math.isfinite(self.osnr_db):
+            if out_rot is None or not self.pdl_db:  # unitary: the power is the sum of the two polarizations'
+                power = gram[:, 0].sum() + gram[:, 1].sum()
+            else:  # sum_i |(M x)_i|^2 = sum_pq G_pq S_pq, G_pq = sum_i M_ip conj(M_iq), S_pq = sum x_p conj(x_q)
+                g = np.einsum("rip,riq->rpq", out_rot, np.conj(out_rot))
+                s01 = gram[:, 2] + 1j * gram[:, 3]
+                power = float((g[:, 0, 0] * gram[:, 0] + g[:, 1, 1] * gram[:, 1] + g[:, 0, 1] * s01
+                               + g[:, 1, 0] * np.conj(s01)).real.sum())
+            sigma = ase_sigma(self.osnr_db, float(power) / (frames * big), fs)
+        ops.coherent_rx_pass(out, out_rot, sigma, line_ase, pn_sigma, lo_pn, self.freq_offset_hz / fs, 0, key, threads)
+        if self.adc_bits:  # the ADC of coherent_detect, on the unit-power field
+            from dsp.channel.adc import quantize
+
+            full = self.adc_clip / math.sqrt(2.0)
+            out = (quantize(out.real, self.adc_bits, full) + 1j * quantize(out.imag, self.adc_bits, full)).astype(ct)
+        return out
+
     # ------------------------------------------------------------------ receiver DSP
     def receive(self, field, trace: dict | None = None, detected: bool = False):
         """Receiver front end and DSP up to carrier recovery: (symbols (frames, 2, n), phase, converged).
@@ -455,40 +584,35 @@ class CoherentLink(Link):
             trace["phase"] = _host(phase)
         return z, phase, res.converged
 
-    def align(self, z, symbols, labels):
+    def align(self, z, symbols, labels, *, gather: bool = True):
         """Frame alignment of the DSP output ``z`` to the transmitted ``symbols`` / ``labels``.
 
         Per frame: the polarization assignment (identity or swap) and the delay (within
         +-``mimo_taps`` symbols) that maximise the magnitude of the cross-correlation of
         ``ALIGN_SYMBOLS`` symbols after the skipped head (blind to the constant phase and to the
         pi/2 ambiguity). Returns the transmitted symbols and labels rearranged (circularly: the
-        frame is periodic) so that index k matches ``z[..., k]``.
+        frame is periodic) so that index k matches ``z[..., k]``; with ``gather=False`` only the
+        alignment, as host int64 arrays ``(source, lag)`` of shape (frames, 2): output polarization
+        p of frame r matches transmitted polarization ``source[r, p]`` delayed by ``lag[r, p]``
+        symbols, ``z[r, p, k] ~ symbols[r, source[r, p], (k - lag[r, p]) % n]``.
         """
         xp = array_module(z)
         n = z.shape[-1]
         start = min(self.n_skip, n - self.tail_symbols - ALIGN_SYMBOLS) if n > ALIGN_SYMBOLS else 0
         seg = z[..., start:start + ALIGN_SYMBOLS]
-        k = xp.arange(start, start + seg.shape[-1])
-        lmax = self.mimo_taps
-        peaks = []
-        for lag in range(-lmax, lmax + 1):
-            ref = symbols[..., (k - lag) % n]
-            peaks.append(xp.abs(xp.einsum("rpk,rqk->rpq", seg, xp.conj(ref))))
-        corr = xp.stack(peaks, axis=-1)  # (r, p, q, lag)
-        peak = corr.max(axis=-1)
-        lags = corr.argmax(axis=-1) - lmax
+        lmax, K, R = self.mimo_taps, seg.shape[-1], z.shape[0]
+        # one gather of the (lag, k) reference table, one batched product: corr[r, p, q, lag]
+        idx = (np.arange(start, start + K)[None, :] - np.arange(-lmax, lmax + 1)[:, None]) % n
+        ref = symbols[:, :, xp.asarray(idx)].reshape(R, -1, K)               # (r, q * lags, K)
+        corr = xp.abs(xp.einsum("rpk,rjk->rpj", seg, xp.conj(ref))).reshape(R, seg.shape[1], 2, -1)
+        peak = _host(corr.max(axis=-1))
+        lags = _host(corr.argmax(axis=-1)).astype(np.int64) - lmax
         swap = (peak[:, 0, 1] + peak[:, 1, 0]) > (peak[:, 0, 0] + peak[:, 1, 1])
-        rows = xp.arange(z.shape[0])
-        ref_sym = xp.empty_like(symbols)
-        ref_lab = xp.empty_like(labels)
-        k = xp.arange(n)
-        for p in range(2):
-            q = xp.where(swap, 1 - p, p)
-            lag = lags[rows, p, q]
-            idx = (k[None, :] - lag[:, None]) % n
-            ref_sym[:, p] = symbols[rows[:, None], q[:, None], idx]
-            ref_lab[:, p] = labels[rows[:, None], q[:, None], idx]
-        return ref_sym, ref_lab
+        src = np.where(swap[:, None], np.array([[1, 0]]), np.array([[0, 1]])).astype(np.int64)
+        lag = lags[np.arange(R)[:, None], np.arange(2)[None, :], src]
+        if not gather:
+            return src, lag
+        return _aligned(symbols, src, lag), _aligned(labels, src, lag)
 
     def counted_mask(self, n: int):
         """Boolean (n,): the symbols of a frame that are counted (not skipped, tail or pilot)."""
@@ -532,8 +656,11 @@ class CoherentLink(Link):
         from dsp.modulation import map_labels
 
         symbols = map_labels(labels, self.constellation, self._ctype())
-        field = self.propagate(self.transmit(symbols, normal, None), normal, jones)
-        z, phase, converged = self.receive(field, trace)
+        if self._fast_front_applies(symbols, normal):
+            z, phase, converged = self.receive(self._front_cpu(symbols, normal, jones), trace, detected=True)
+        else:
+            field = self.propagate(self.transmit(symbols, normal, None), normal, jones)
+            z, phase, converged = self.receive(field, trace)
         return z, phase, converged, symbols
 
     def count(self, z, phase, converged, symbols, labels, fec_inputs: list | None = None) -> Counts:
@@ -541,6 +668,16 @@ class CoherentLink(Link):
 
         With ``fec_inputs`` (a list), the transmitted bits of the counted symbols and their LLRs
         (soft FEC) or decided bits (hard FEC) are appended to it, (frames, 2, bits) each.
+
+        Per frame and polarization: two decision-directed gain passes (``g = sum(zc conj(d)) /
+        sum(|d|^2)`` with ``d`` the hard decisions of ``zc``, then ``zc = zc / g``), the hard
+        decisions, bit and symbol errors against the aligned transmitted labels, ``err_power`` =
+        sum |zc - ref|^2, ``ref_power`` = sum |ref|^2, and the GMI sum (exact LLRs at that noise
+        variance) of the first ``GMI_SYMBOLS`` counted symbols. NumPy input: one kernel pass per
+        row (:func:`dsp._ops.cpu.qam_count_rows`, :func:`dsp._ops.cpu.qam_gmi_rows`) that reads the
+        transmitted row at the alignment's (source, lag) and rounds the gain exactly as the array
+        expressions of the other path (CuPy), so that both give identical counts; the power and
+        GMI sums agree to float rounding.
         """
         from dsp.metrics import gmi_sum
         from dsp.modulation import demap_hard, demap_llr, labels_to_bits
@@ -548,28 +685,52 @@ class CoherentLink(Link):
 
         xp = array_module(z)
         const = self.constellation
-        n = z.shape[-1]
-        ref_sym, ref_lab = self.align(z, symbols, labels)
+        n, R, bps = z.shape[-1], z.shape[0], const.bits_per_symbol
+        cpu = xp is np  # CPU: one kernel pass per row reads the transmitted row at (source, lag)
+        src, lag = self.align(z, symbols, labels, gather=False)
+        ref_sym = None if cpu else _aligned(symbols, src, lag)
         slips = 0
         if self.pilot_period and phase is not None:
             pos = np.arange(0, n, self.pilot_period)
-            sc = correct_cycle_slips(z, phase, ref_sym[..., pos], pos)
+            pilots = (ref_sym[..., pos] if ref_sym is not None else
+                      symbols[np.arange(R)[:, None, None], src[:, :, None], (pos - lag[:, :, None]) % n])
+            sc = correct_cycle_slips(z, phase, pilots, pos)
             z, slips = sc.symbols, int(sc.slips.sum())
         else:  # no pilots: the constant pi/2 ambiguity is resolved with the known data
+            ref_sym = _aligned(symbols, src, lag) if ref_sym is None else ref_sym
             c = (z * xp.conj(ref_sym)).sum(axis=-1, keepdims=True)
             q = xp.round(xp.angle(c) / (np.pi / 2))
             z = z * xp.exp(-1j * q * (np.pi / 2)).astype(z.dtype)
-        mask = xp.asarray(self.counted_mask(n))
-        zc, rc, lc = z[..., mask], ref_sym[..., mask], ref_lab[..., mask]
-        for _ in range(2):  # decision-directed gain (blind AGC) per frame and polarization
-            d = xp.asarray(const.points.astype(z.dtype))[demap_hard(zc, const).astype(xp.intp)]
-            g = (zc * xp.conj(d)).sum(axis=-1, keepdims=True) / (xp.abs(d) ** 2).sum(axis=-1, keepdims=True)
-            zc = zc / g
-        dec = demap_hard(zc, const)
-        err = xp.bitwise_xor(dec, lc)
-        pop = xp.asarray(_POPCOUNT8)[err]
-        bit_err_frame = backend_sum(pop.reshape(pop.shape[0], -1), xp)
-        bits_frame = 2 * lc.shape[-1] * const.bits_per_symbol
+        mask = self.counted_mask(n)
+        cap = GMI_SYMBOLS  # exact LLRs are costly: a sample of each frame suffices
+        soft = fec_inputs is not None and self._chain.soft
+        if cpu:  # the same decision-directed gain, decisions and counts, fused per row (dsp._ops.cpu)
+            from dsp.backend import get_backend
+            from dsp.modulation.demapping import LLR_MAX
+
+            ops = get_backend("cpu").ops
+            cols = np.flatnonzero(mask)
+            C = cols.size
+            be, se, ep, rp, zc, lc, dec = ops.qam_count_rows(
+                z.reshape(2 * R, n), symbols.reshape(2 * R, n), labels.reshape(2 * R, n),
+                (2 * np.arange(R)[:, None] + src).reshape(-1), lag.reshape(-1), cols, const.levels,
+                const.bits_per_axis, 1.0 / (2 * const.d), const.points, C if soft else cap,
+                C if fec_inputs is not None else cap, fec_inputs is not None and not soft)
+            bit_err_frame = be.reshape(R, 2).sum(axis=1)
+            bits_frame = 2 * C * bps
+        else:
+            ref_lab = _aligned(labels, src, lag)
+            mask = xp.asarray(mask)
+            zc, rc, lc = z[..., mask], ref_sym[..., mask], ref_lab[..., mask]
+            for _ in range(2):  # decision-directed gain (blind AGC) per frame and polarization
+                d = xp.asarray(const.points.astype(z.dtype))[demap_hard(zc, const).astype(xp.intp)]
+                g = (zc * xp.conj(d)).sum(axis=-1, keepdims=True) / (xp.abs(d) ** 2).sum(axis=-1, keepdims=True)
+                zc = zc / g
+            dec = demap_hard(zc, const)
+            err = xp.bitwise_xor(dec, lc)
+            pop = xp.asarray(_POPCOUNT8)[err]
+            bit_err_frame = backend_sum(pop.reshape(pop.shape[0], -1), xp)
+            bits_frame = 2 * lc.shape[-1] * bps
         conv = np.asarray(_host(converged)).reshape(-1)
         bad = (~conv) | (bit_err_frame > 0.25 * bits_frame)
         if bad.any():
@@ -578,24 +739,38 @@ class CoherentLink(Link):
                 f"(MIMO converged: {conv.tolist()}, frame BER: {(bit_err_frame / bits_frame).round(3).tolist()}); "
                 f"no BER is reported. Check osnr_db ({self.osnr_db}), mimo_mu ({self.mimo_mu}), mimo_taps "
                 f"({self.mimo_taps}) against the channel memory (dgd_ps {self.dgd_ps}, cd_ps_nm {self.total_cd_ps_nm}).")
-        e2 = xp.abs(zc - rc) ** 2
-        noise_var = e2.mean(axis=-1, keepdims=True)
-        sums = {"err_power": float(e2.sum()), "ref_power": float((xp.abs(rc) ** 2).sum()),
-                "cycle_slips": float(slips), "frames": float(z.shape[0])}
-        cap = GMI_SYMBOLS  # exact LLRs are costly: a sample of each frame suffices
-        llr = demap_llr(zc[..., :cap], const, xp.maximum(noise_var, noise_var.dtype.type(1e-12)), method="exact")
-        total, count = gmi_sum(llr, labels_to_bits(lc[..., :cap], const.bits_per_symbol))
-        sums["gmi_sum"], sums["gmi_bits"] = float(total), float(count)
-        bit_errors = int(bit_err_frame.sum())
-        counts = Counts(bit_errors, int(bits_frame * z.shape[0]), int(xp.count_nonzero(err)), int(err.size),
-                        (), tuple(sums.items()))
+        if cpu:
+            rdt = np.float32 if z.dtype == np.complex64 else np.float64
+            nv = np.maximum(ep / C, 1e-12)                                   # per row: E|zc - ref|^2
+            noise_var = nv.astype(rdt).reshape(R, 2, 1)
+            k = min(cap, C)
+            inv = np.minimum(1.0 / (0.5 * nv), float(np.finfo(rdt).max))  # per-axis 1 / variance
+            total = float(ops.qam_gmi_rows(zc[:, :k], lc[:, :k], inv, const.levels, const.bits_per_axis, const.d,
+                                           LLR_MAX).sum()) / math.log(2.0)
+            sums = {"err_power": float(ep.sum()), "ref_power": float(rp.sum()), "cycle_slips": float(slips),
+                    "frames": float(R), "gmi_sum": total, "gmi_bits": float(2 * R * k * bps)}
+            counts = Counts(int(be.sum()), int(bits_frame * R), int(se.sum()), int(2 * R * C), (),
+                            tuple(sums.items()))
+            zc, lc = zc.reshape(R, 2, -1), lc.reshape(R, 2, -1)
+            dec = dec.reshape(R, 2, -1) if dec is not None else None
+        else:
+            e2 = xp.abs(zc - rc) ** 2
+            noise_var = e2.mean(axis=-1, keepdims=True)
+            sums = {"err_power": float(e2.sum()), "ref_power": float((xp.abs(rc) ** 2).sum()),
+                    "cycle_slips": float(slips), "frames": float(R)}
+            llr = demap_llr(zc[..., :cap], const, xp.maximum(noise_var, noise_var.dtype.type(1e-12)),
+                            method="exact")
+            total, count = gmi_sum(llr, labels_to_bits(lc[..., :cap], bps))
+            sums["gmi_sum"], sums["gmi_bits"] = float(total), float(count)
+            counts = Counts(int(bit_err_frame.sum()), int(bits_frame * R), int(xp.count_nonzero(err)),
+                            int(err.size), (), tuple(sums.items()))
         if fec_inputs is not None:  # the transmitted bits and the receiver's LLRs (or decisions), for the FEC
-            tx = labels_to_bits(lc, const.bits_per_symbol)
-            if self._chain.soft:
+            tx = labels_to_bits(lc, bps)
+            if soft:
                 fec_inputs.append((tx, demap_llr(zc, const, xp.maximum(noise_var, noise_var.dtype.type(1e-12)),
                                                  method="exact")))
             else:
-                fec_inputs.append((tx, labels_to_bits(dec, const.bits_per_symbol)))
+                fec_inputs.append((tx, labels_to_bits(dec, bps)))
         return counts
 
     def run_batch(self, backend, seed_seq, n_symbols, threads=None) -> Counts:
@@ -737,6 +912,21 @@ def _frame_filter(n: int, fs_hz: float, cd_ps_nm: float, wavelength_nm: float, s
     return h
 
 
+FRONT_BLOCK_SAMPLES = 1 << 18
+"""Samples per polarization of a block of frames that :meth:`CoherentLink._front_cpu` transmits per pool task."""
+
+
+@lru_cache(maxsize=16)
+def _shaping_response(n: int, sps: int, rolloff: float, dtype):
+    """``sps`` times the RRC response on the FFT grid of an n-sample frame, as
+    :func:`dsp.modulation.shaping.shape_rrc` applies it (read-only)."""
+    from dsp.modulation.shaping import _grid
+
+    h = (sps * _grid(n, sps, rolloff)).astype(dtype)
+    h.setflags(write=False)
+    return h
+
+
 def _rotate(m, x):
     """Per-frame 2x2 matrices ``m`` (frames, 2, 2) applied to ``x`` (frames, 2, n)."""
     y = array_module(x).empty_like(x)
@@ -753,3 +943,12 @@ def backend_sum(a, xp):
 
 def _host(a):
     return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else np.asarray(a)
+
+
+def _aligned(x, src, lag):
+    """``x`` (frames, 2, n) rearranged by an alignment: ``out[r, p, k] = x[r, src[r, p], (k - lag[r, p]) % n]``."""
+    xp = array_module(x)
+    n = x.shape[-1]
+    src, lag = xp.asarray(src), xp.asarray(lag)
+    idx = (xp.arange(n)[None, None, :] - lag[:, :, None]) % n
+    return x[xp.arange(x.shape[0])[:, None, None], src[:, :, None], idx]
