@@ -343,6 +343,11 @@ def test_remove_frequency_offset_closed_form():
     assert y32.dtype == np.complex64
     np.testing.assert_allclose(y32, s, atol=1e-5)
     np.testing.assert_allclose(remove_frequency_offset(x[0], 1.5e9, FS, phase0=0.25), s[0], atol=1e-9)
+    inplace = x.copy()
+    assert remove_frequency_offset(inplace, f, FS, phase0=0.25, out=inplace) is inplace
+    np.testing.assert_array_equal(inplace, y)
+    with pytest.raises(ValueError, match="out must be"):
+        remove_frequency_offset(x, f, FS, out=y32)
 
 
 # ------------------------------------------------------------------------------ cycle slips

@@ -528,3 +528,35 @@ def test_awgn_count_high_counter_word_and_edges():
         assert abs(syms / 1e5 - 0.75) < 0.01
         # one bit error per symbol for PAM4 with probability 1/2 (Gray neighbours and outer pair) ...
         assert abs(bits / 1e5 - 1.0) < 0.02
+
+
+def test_kernel_threads_is_per_thread_and_restored():
+    """kernel_threads sets the default thread count of the calling thread only, for the block."""
+    import threading
+
+    from dsp._ops import cpu
+
+    base = cpu.default_threads()
+    seen = {}
+    with cpu.kernel_threads(1):
+        assert cpu.default_threads() == 1
+        t = threading.Thread(target=lambda: seen.setdefault("other", cpu.default_threads()))
+        t.start()
+        t.join()
+    assert seen["other"] == base and cpu.default_threads() == base
+
+
+def test_tune_allocator_applies_on_glibc_and_can_be_disabled(monkeypatch):
+    import ctypes
+    import sys
+
+    from dsp._ops import cpu
+
+    monkeypatch.setenv("DSP_MALLOC_TUNING", "0")
+    assert cpu.tune_allocator() is False
+    monkeypatch.setenv("DSP_MALLOC_TUNING", "1")
+    try:
+        glibc = sys.platform.startswith("linux") and bool(ctypes.CDLL("libc.so.6").mallopt)
+    except (OSError, AttributeError):
+        glibc = False
+    assert cpu.tune_allocator() is glibc

@@ -225,7 +225,7 @@ def estimate_frequency_offset(x, sample_rate_hz: float, *, power: int = 4, nfft:
     return float(f) if f.ndim == 0 else f
 
 
-def remove_frequency_offset(x, f_hz, sample_rate_hz: float, *, phase0: float = 0.0, backend=None):
+def remove_frequency_offset(x, f_hz, sample_rate_hz: float, *, phase0: float = 0.0, backend=None, out=None):
     """``x[..., k] * exp(-j (2 pi f k / fs + phase0))``: remove a carrier frequency offset.
 
     Parameters
@@ -237,10 +237,12 @@ def remove_frequency_offset(x, f_hz, sample_rate_hz: float, *, phase0: float = 0
         Sample rate ``fs`` (Hz).
     phase0 : float
         Phase (rad) removed at ``k = 0``.
+    out : array like ``x``, optional
+        Where to write the result (``x`` itself works: in place).
 
     Returns
     -------
-    (..., pol, n), x's dtype
+    (..., pol, n), x's dtype (``out`` when given)
         The rotor is :func:`dsp.channel.lasers.phase_ramp` (phases exact in float64, products
         accurate to a few ulp of x's precision).
     """
@@ -260,7 +262,11 @@ def remove_frequency_offset(x, f_hz, sample_rate_hz: float, *, phase0: float = 0
                          f"(got shape {f.shape})") from None
     from dsp.channel.lasers import phase_ramp
 
-    return x * phase_ramp(xp.asarray(-f / fs), x.shape[-1], x.dtype, xp, -float(phase0))[..., None, :]
+    if out is not None and (out.shape != x.shape or out.dtype != x.dtype or array_module(out) is not xp):
+        raise ValueError(f"out must be an array of x's shape {tuple(x.shape)}, dtype {x.dtype} and module "
+                         f"(got {getattr(out, 'dtype', type(out).__name__)}, {getattr(out, 'shape', None)})")
+    return xp.multiply(x, phase_ramp(xp.asarray(-f / fs), x.shape[-1], x.dtype, xp, -float(phase0))[..., None, :],
+                       out=out)
 
 
 def _rotor(angle, dtype, xp):

@@ -504,7 +504,7 @@ class CoherentLink(Link):
             from dsp.rx.timing import recover_timing_spectrum
 
             fft = fft_module(y)
-            spec = fft.fft(y, axis=-1)
+            spec = fft.fft(y, axis=-1, overwrite_x=trace is None)  # y is this function's own array
             spec *= array_module(y).asarray(_frame_filter(y.shape[-1], self.fs_hz, self.total_cd_ps_nm,
                                                           self.wavelength_nm, self.sps, self.rolloff, y.dtype))
             y = recover_timing_spectrum(spec, self.sps) if self.timing_recovery else fft.ifft(spec, axis=-1)
@@ -545,7 +545,7 @@ class CoherentLink(Link):
             keep("mimo", acq.y)
             seg = acq.y[..., max(0, acq.y.shape[-1] - FOE_SYMBOLS):]
             f = carrier.estimate_frequency_offset(seg, self.symbol_rate_hz) if self.foe else 0.0
-            y = carrier.remove_frequency_offset(y, f, self.fs_hz)
+            y = carrier.remove_frequency_offset(y, f, self.fs_hz, out=y if trace is None else None)
             dd = dict(taps=self.mimo_taps, sps=self.sps, method=self.mimo_method, mu=self.mimo_mu,
                       mu_dd=self.mimo_dd_mu, pll_mu=1e-2, constellation=const)
             switch = min(DD_SWITCH_SYMBOLS, head.shape[-1] // (2 * self.sps))
