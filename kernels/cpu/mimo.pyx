@@ -11,14 +11,43 @@ w (items, 2, 2, 2 ntaps) (re, im interleaved); err (items, 2, n_sym); state (ite
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 
-cdef extern from "mimo.h" nogil:
+cdef extern from *:
+    """
+    #include "mimo.h"
+    /* The same core (same lanes and operation order, so bit-identical results) compiled as well for
+     * x86-64-v3/v4, chosen at load time: their VEX/EVEX encodings and, with AVX-512, 32 vector
+     * registers keep the four 2x2 tap sets in registers instead of spilling them every symbol. */
+    #if defined(__GNUC__) && __GNUC__ >= 12 && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #define MIMO_CLONES __attribute__((flatten, target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+    #else
+    #define MIMO_CLONES
+    #endif
+    MIMO_CLONES static int mimo_item_f(const dsp_mimo_cfg<float> &cf, const float *x, int64_t ns, int64_t n_sym,
+                                       const float *ref, float *y, float *w, float *err, float *state,
+                                       int64_t k_off, int64_t item)
+    { return dsp_mimo_item<float>(cf, x, ns, n_sym, ref, y, w, err, state, k_off, item); }
+    MIMO_CLONES static int mimo_item_d(const dsp_mimo_cfg<double> &cf, const double *x, int64_t ns, int64_t n_sym,
+                                       const double *ref, double *y, double *w, double *err, double *state,
+                                       int64_t k_off, int64_t item)
+    { return dsp_mimo_item<double>(cf, x, ns, n_sym, ref, y, w, err, state, k_off, item); }
+    static inline int mimo_item(const dsp_mimo_cfg<float> &cf, const float *x, int64_t ns, int64_t n_sym,
+                                const float *ref, float *y, float *w, float *err, float *state, int64_t k_off,
+                                int64_t item)
+    { return mimo_item_f(cf, x, ns, n_sym, ref, y, w, err, state, k_off, item); }
+    static inline int mimo_item(const dsp_mimo_cfg<double> &cf, const double *x, int64_t ns, int64_t n_sym,
+                                const double *ref, double *y, double *w, double *err, double *state,
+                                int64_t k_off, int64_t item)
+    { return mimo_item_d(cf, x, ns, n_sym, ref, y, w, err, state, k_off, item); }
+    """
     cdef cppclass dsp_mimo_cfg[T]:
         pass
     void dsp_mimo_config[T](dsp_mimo_cfg[T] *cf, int sps, int ntaps, int64_t n_single, int64_t n_blind,
                             int64_t n_train, T mu_blind, T mu_dd, T pll_mu, int n_rings, const T *r2,
-                            const T *thr, int levels, T d)
-    int dsp_mimo_item[T](const dsp_mimo_cfg[T] &cf, const T *x, int64_t ns, int64_t n_sym, const T *ref,
-                         T *y, T *w, T *err, T *state, int64_t k_off, int64_t item)
+                            const T *thr, int levels, T d) nogil
+    int mimo_item(const dsp_mimo_cfg[float] &cf, const float *x, int64_t ns, int64_t n_sym, const float *ref,
+                  float *y, float *w, float *err, float *state, int64_t k_off, int64_t item) nogil
+    int mimo_item(const dsp_mimo_cfg[double] &cf, const double *x, int64_t ns, int64_t n_sym, const double *ref,
+                  double *y, double *w, double *err, double *state, int64_t k_off, int64_t item) nogil
 
 ctypedef fused real_t:
     float
@@ -42,7 +71,7 @@ def equalize(const real_t[:, :, ::1] x, int64_t n_sym, int sps, int ntaps, const
                     <real_t>pll_mu, <int>r2.shape[0], &r2[0], &thr[0], levels, <real_t>d)
     with nogil:
         for it in prange(items, schedule="dynamic", num_threads=threads):
-            c = dsp_mimo_item(cf, &x[0, 0, 0], ns, n_sym, rp, &y[0, 0, 0], &w[0, 0, 0, 0], ep,
+            c = mimo_item(cf, &x[0, 0, 0], ns, n_sym, rp, &y[0, 0, 0], &w[0, 0, 0, 0], ep,
                               &state[0, 0], k_off, it)
             code |= c
     return code
