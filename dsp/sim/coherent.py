@@ -625,21 +625,23 @@ class CoherentLink(Link):
     # ------------------------------------------------------------------ the batch
     @staticmethod
     def _random_sources(backend, seed_seq, threads):
-        """(labels generator, NormalStream of group 0's noise, SOP generator), all keyed by ``seed_seq``."""
+        """(labels generator and NormalStream of frame group 0, SOP generator), keyed by ``seed_seq``."""
         key = seed_seq.generate_state(6, np.uint32)
-        label_rng = np.random.Generator(np.random.Philox(key=int(key[2]) | int(key[3]) << 32))
         sop_rng = np.random.Generator(np.random.Philox(key=int(key[4]) | int(key[5]) << 32))
-        return label_rng, CoherentLink._group_noise(backend, seed_seq, 0, threads), sop_rng
+        return (*CoherentLink._group_sources(backend, seed_seq, 0, threads), sop_rng)
 
     @staticmethod
-    def _group_noise(backend, seed_seq, group: int, threads):
-        """The NormalStream of frame group ``group``: keyed by the child ``(seed_seq, group)`` of
-        ``seed_seq``, so that groups draw independent noise whichever thread runs them."""
+    def _group_sources(backend, seed_seq, group: int, threads):
+        """(labels generator, NormalStream) of frame group ``group``: keyed by the child
+        ``(seed_seq, group)`` of ``seed_seq``, so that groups draw independent labels and noise
+        whichever thread runs them."""
         from dsp.channel import NormalStream
 
         child = np.random.SeedSequence(seed_seq.entropy, spawn_key=tuple(seed_seq.spawn_key) + (int(group),),
                                        pool_size=seed_seq.pool_size)
-        return NormalStream(backend, child.generate_state(2, np.uint32), threads)
+        key = child.generate_state(4, np.uint32)
+        label_rng = np.random.Generator(np.random.Philox(key=int(key[2]) | int(key[3]) << 32))
+        return label_rng, NormalStream(backend, key[:2], threads)
 
     def _jones(self, sop_rng, frames: int):
         """Per frame (frames, 2 or 3, 2, 2): the output SOP rotation, the PMD principal states and
@@ -797,20 +799,19 @@ class CoherentLink(Link):
             bits_per_row = 2 * self.counted_per_frame * self.bits_per_symbol
             rows = max(rows, -(-max(chain.min_bits, FEC_BATCH_BITS.get(chain.name, 0)) // bits_per_row))
             fec_inputs = []
-        label_rng, _, sop_rng = self._random_sources(backend, seed_seq, threads)
-        # Frame groups: labels and SOPs are drawn here in group order, the noise from each group's own
-        # stream, so the counts do not depend on the backend, the thread count or the scheduling.
+        _, _, sop_rng = self._random_sources(backend, seed_seq, threads)
+        # Frame groups: the SOPs are drawn here in group order, labels and noise by each group from its
+        # own generators, so the counts do not depend on the backend, the thread count or the scheduling.
         per = self.frames_per_group
-        groups = []
-        for g, first in enumerate(range(0, rows, per)):
-            frames = min(per, rows - first)
-            labels = label_rng.integers(0, self.m, size=(frames, 2, self.frame_symbols), dtype=np.uint8)
-            groups.append((g, backend.xp.asarray(labels), self._jones(sop_rng, frames)))
+        groups = [(g, min(per, rows - first), self._jones(sop_rng, min(per, rows - first)))
+                  for g, first in enumerate(range(0, rows, per))]
         workers = int(threads or backend.ops.default_threads()) if backend.name == "cpu" else 1
 
         def run(group):
-            g, labels, jones = group
-            normal = self._group_noise(backend, seed_seq, g, 1 if workers > 1 else threads)
+            g, frames, jones = group
+            label_rng, normal = self._group_sources(backend, seed_seq, g, 1 if workers > 1 else threads)
+            labels = label_rng.integers(0, self.m, size=(frames, 2, self.frame_symbols), dtype=np.uint8)
+            labels = backend.xp.asarray(labels)
             z, phase, converged, symbols = self._simulate(backend, labels, normal, jones)
             inputs = [] if fec_inputs is not None else None
             return self.count(z, phase, converged, symbols, labels, inputs), inputs

@@ -29,7 +29,9 @@
  *          nearest QAM point of z (per axis: k = clamp(floor(v / (2 d_half) + L / 2), 0, L - 1),
  *          level (2k - L + 1) d_half).  z = y exp(-j phi_o) (phi_o = 0 unless pll_mu > 0),
  *          ez = d - z, e = ez exp(+j phi_o), cost = |ez|^2, step mu_dd, output z; then, if
- *          pll_mu > 0, phi_o += pll_mu Im(z conj(d)) (first-order decision-directed PLL).
+ *          pll_mu > 0, phi_o += pll_mu Im(z conj(d)) (first-order decision-directed PLL; its phasor
+ *          exp(-j phi_o) is rotated by the increment, by the Taylor series to the 5th power, and
+ *          re-computed from phi_o when g = -1 mod DSP_MIMO_PLL_SYNC).
  *   taps:  w[o][i][j] += step e conj(x_i[sps k + c - j])  (as vectors: hr += gr xr + gi xi,
  *          hi += gi xr - gr xi with g = step e; padding lanes masked to stay 0).
  * Events before symbol g is processed:
@@ -54,6 +56,7 @@
 #define DSP_MIMO_VV_LEN 1024    /* blind outputs of the phase estimate at the blind -> DD switch */
 #define DSP_MIMO_STATE 8        /* state values per item */
 #define DSP_MIMO_MAX_NP 64      /* largest padded window */
+#define DSP_MIMO_PLL_SYNC 64    /* the PLL phasor is re-computed from phi every this many symbols */
 
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
 #define DSP_MIMO_CHUNK 32       /* symbols per de-interleaved chunk (GPU: a small local buffer) */
@@ -403,9 +406,19 @@ DSP_MIMO_UNROLL
                     if (pll) {
                         er = ezr * pc[o] - ezi * ps[o];
                         ei = ezr * ps[o] + ezi * pc[o];
-                        phi[o] = phi[o] + cf.pll_mu * (zi * dr - zr * di);
-                        pc[o] = dsp_mimo_cos(phi[o]);
-                        ps[o] = dsp_mimo_sin(phi[o]);
+                        T dl = cf.pll_mu * (zi * dr - zr * di);
+                        phi[o] = phi[o] + dl;
+                        if ((g & (DSP_MIMO_PLL_SYNC - 1)) == DSP_MIMO_PLL_SYNC - 1) {
+                            pc[o] = dsp_mimo_cos(phi[o]);
+                            ps[o] = dsp_mimo_sin(phi[o]);
+                        } else { /* rotate the phasor by dl (Taylor to dl^5: exact in T for |dl| < 0.05) */
+                            T d2 = dl * dl;
+                            T cd = (T)1 - d2 * ((T)0.5 - d2 * ((T)1 / (T)24));
+                            T sd = dl * ((T)1 - d2 * ((T)1 / (T)6 - d2 * ((T)1 / (T)120)));
+                            T c0 = pc[o];
+                            pc[o] = c0 * cd - ps[o] * sd;
+                            ps[o] = ps[o] * cd + c0 * sd;
+                        }
                     } else {
                         er = ezr;
                         ei = ezi;
