@@ -527,10 +527,6 @@ def _qam_count():
     return qam_count
 
 
-_ELIDE_BYTES = 256 * 1024
-"""NumPy's NPY_MIN_ELIDE_BYTES: from this size on, ``a * conj(b)`` computes into the temporary ``conj(b)``."""
-
-
 def qam_count_rows(z, symbols, labels, src, lag, cols, levels: int, bits_per_axis: int, scale: float, points,
                    cap_z: int, cap_l: int, want_dec: bool, threads: int | None = None):
     """Gain-corrected hard decisions and error counts of the rows of ``z`` (kernels/common/qam_count.h).
@@ -540,10 +536,7 @@ def qam_count_rows(z, symbols, labels, src, lag, cols, levels: int, bits_per_axi
     (``src``, ``lag``: int ``(rows,)``, ``|lag| < n``); ``cols``: the counted positions (increasing,
     in ``0..n-1``, at least one); square Gray QAM with ``levels`` per axis, ``scale`` = 1 / (2 d) and
     ``points`` by label. Per row: two decision-directed gain passes ``zc = zc / g``,
-    ``g = sum(zc conj(d)) / sum(|d|^2)``, rounded exactly as the NumPy expression of
-    ``CoherentLink.count`` evaluates it (sums term by term in index order; products with FMA where
-    the CPU has it, as NumPy's SIMD complex multiply, in the operand order NumPy's temporary
-    elision gives for ``rows * C`` symbols), then decisions.
+    ``g = sum(zc conj(d)) / sum(|d|^2)`` (sums in float64), then decisions.
     Returns ``(bit_errors, symbol_errors, err_power, ref_power, zc, ref_labels, decisions)``: int64,
     int64, float64, float64 ``(rows,)``; ``zc`` the gain-corrected first ``cap_z`` counted symbols
     ``(rows, cap_z)`` of z's dtype; the transmitted labels of the first ``cap_l`` counted symbols
@@ -567,7 +560,7 @@ def qam_count_rows(z, symbols, labels, src, lag, cols, levels: int, bits_per_axi
                                                           or np.abs(lag).max() >= n)):
         raise ValueError("qam_count_rows: src must index rows of symbols and |lag| < n, one of each per row")
     pts = np.asarray(points).astype(cdt)
-    pw2 = (np.abs(pts) ** 2).astype(rdt)  # NumPy's |d|^2, as in the expression the kernel reproduces
+    pw2 = (np.abs(pts) ** 2).astype(rdt)
     threads = threads or default_threads()
     cap_z, cap_l = max(1, min(int(cap_z), C)), max(1, min(int(cap_l), C))
     zc = np.empty((rows, cap_z), dtype=cdt)
@@ -579,8 +572,7 @@ def qam_count_rows(z, symbols, labels, src, lag, cols, levels: int, bits_per_axi
         k.count_rows(np.ascontiguousarray(z).view(rdt), np.ascontiguousarray(symbols).view(rdt),
                      np.ascontiguousarray(labels, dtype=np.uint8), src, lag, cols, int(levels), int(bits_per_axis),
                      float(scale), pts.view(rdt), pw2, zc.view(rdt), lab_out, dec, bool(want_dec),
-                     out_i[0], out_i[1], out_f[0], out_f[1], bool(k.has_fma()), rows * C * cdt.itemsize >= _ELIDE_BYTES,
-                     threads)
+                     out_i[0], out_i[1], out_f[0], out_f[1], threads)
     return out_i[0], out_i[1], out_f[0], out_f[1], zc, lab_out, (dec if want_dec else None)
 
 

@@ -677,9 +677,9 @@ class CoherentLink(Link):
         sum |zc - ref|^2, ``ref_power`` = sum |ref|^2, and the GMI sum (exact LLRs at that noise
         variance) of the first ``GMI_SYMBOLS`` counted symbols. NumPy input: one kernel pass per
         row (:func:`dsp._ops.cpu.qam_count_rows`, :func:`dsp._ops.cpu.qam_gmi_rows`) that reads the
-        transmitted row at the alignment's (source, lag) and rounds the gain exactly as the array
-        expressions of the other path (CuPy), so that both give identical counts; the power and
-        GMI sums agree to float rounding.
+        transmitted row at the alignment's (source, lag), with the gain sums in float64; the other
+        path (CuPy) evaluates the same definition as array expressions, so both give the same counts
+        but for a symbol within float rounding of a decision threshold, and sums equal to rounding.
         """
         from dsp.metrics import gmi_sum
         from dsp.modulation import demap_hard, demap_llr, labels_to_bits

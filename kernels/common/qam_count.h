@@ -2,21 +2,14 @@
  *
  * dsp_qam_count_row: the decision-directed gain (two passes), the hard decisions of square Gray
  * QAM, and the error counts and powers of one row of the receiver output against the transmitted
- * row it is aligned to (source row, circular lag). It reproduces, operation for operation, the
- * NumPy expressions of CoherentLink.count (so that every decision, hence every count, is identical):
+ * row it is aligned to (source row, circular lag): the computation of CoherentLink.count,
  *
- *   d  = points[demap_hard(zc)];  g = sum(zc conj(d)) / sum(|d|^2);  zc = zc / g   (twice)
+ *   d  = points[demap_hard(zc)];  g = sum(zc conj(d)) / sum(|d|^2);  zc = zc / g   (twice),
  *
- * - products zc conj(d) rounded as NumPy's SIMD complex multiply a b: re = fma(ar, br, -(ai bi)),
- *   im = fma(ar, bi, ai br) (FMA=true; FMA=false: separately rounded products), with a = zc, b = conj(d)
- *   (swap = 0) or, where NumPy elides the temporary conj(d) (arrays of 256 KiB or more: it then
- *   computes conj(d) *= zc), a = conj(d), b = zc (swap = 1; only im rounds differently);
- * - sums accumulated one term at a time in index order, in the row's precision: NumPy's order for
- *   ``zc = z[..., mask]`` (advanced indexing lays the result out counted-position-major, so that
- *   ``sum(axis=-1)`` adds the rows elementwise, term after term, not pairwise);
- * - g = num * (1 / den) per component (NumPy's complex / real), zc / g by Smith's algorithm as in
- *   NumPy's complex divide;
- * - |d|^2 from a table the caller computes with NumPy (abs(points)**2 in the row's precision);
+ * with the gain sums accumulated in double and zc = z w, w = 1 / (g1 g2) rounded to the row's
+ * precision. The NumPy / CuPy expressions of CoherentLink.count round differently (float sums), so
+ * a symbol lying within a few ulp of a decision threshold may be decided differently: counts agree
+ * except for such rare symbols (tests/test_coherent_count.py).
  * - decision per axis k = clamp(v * scale + L/2, 0, L-1) truncated (= NumPy's clip(floor(.))).
  *
  * Error and reference powers are accumulated in double (they equal NumPy's float sums to rounding).
@@ -47,108 +40,47 @@ DSP_HD uint32_t dsp_qc_decide(T re, T im, int levels, int b, T scale, T half)
     return (dsp_qc_gray(ki) << b) | dsp_qc_gray(kq);
 }
 
-/* Smith's division constants of NumPy's complex divide by (gr, gi). */
-template <typename T>
-struct dsp_qc_div {
-    T rat, scl;
-    int mode;  /* 0: |gr| >= |gi|, 1: |gr| < |gi|, 2: g == 0 */
-};
-
-template <typename T>
-DSP_HD dsp_qc_div<T> dsp_qc_div_make(T gr, T gi)
-{
-    dsp_qc_div<T> d;
-    T ar = gr < 0 ? -gr : gr, ai = gi < 0 ? -gi : gi;
-    if (ar >= ai) {
-        if (ar == 0 && ai == 0) {
-            d.mode = 2;
-            d.rat = ar;
-            d.scl = ai;
-        } else {
-            d.mode = 0;
-            d.rat = gi / gr;
-            d.scl = (T)1 / (gr + gi * d.rat);
-        }
-    } else {
-        d.mode = 1;
-        d.rat = gr / gi;
-        d.scl = (T)1 / (gi + gr * d.rat);
-    }
-    return d;
-}
-
-template <typename T>
-DSP_HD void dsp_qc_divide(T zr, T zi, const dsp_qc_div<T> &d, T *outr, T *outi)
-{
-    T r, i;
-    if (d.mode == 0) {
-        r = (zr + zi * d.rat) * d.scl;
-        i = (zi - zr * d.rat) * d.scl;
-    } else if (d.mode == 1) {
-        r = (zr * d.rat + zi) * d.scl;
-        i = (zi * d.rat - zr) * d.scl;
-    } else {
-        r = zr / d.rat;
-        i = zi / d.rat;
-    }
-    *outr = r;
-    *outi = i;
-}
-
-DSP_HD float dsp_qc_fma_hw(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
-DSP_HD double dsp_qc_fma_hw(double a, double b, double c) { return __builtin_fma(a, b, c); }
-
-/* a b + c: fused (FMA, one rounding) or two roundings. */
-template <typename T, bool FMA>
-DSP_HD T dsp_qc_fma(T a, T b, T c)
-{
-    if (FMA)
-        return dsp_qc_fma_hw(a, b, c);
-    T p = a * b;
-    return p + c;
-}
-
 /* One row. z: the row's n complex values (interleaved re, im); sym, lab: the transmitted row it is
  * aligned to, read at (k - lag) mod n for output index k. cols[0..C-1]: counted positions, increasing.
- * pts (2 m reals) / pw2 (m): points and |points|^2 by label; swap: the product's operand order (above).
+ * pts (2 m reals) / pw2 (m): points and |points|^2 by label.
  * Outputs: zc_out[0..2 cap_z-1], lab_out[0..cap_l-1], dec_out[0..C-1] (if not NULL), and *bit_err,
  * *sym_err, *err_pow, *ref_pow. */
-template <typename T, bool FMA>
+template <typename T>
 DSP_HD void dsp_qam_count_row(const T *z, const T *sym, const uint8_t *lab, int64_t n, int64_t lag,
                               const int32_t *cols, int64_t C, int levels, int b, T scale, const T *pts,
-                              const T *pw2, int swap, int64_t cap_z, T *zc_out, int64_t cap_l,
-                              uint8_t *lab_out, uint8_t *dec_out, int64_t *bit_err, int64_t *sym_err,
-                              double *err_pow, double *ref_pow)
+                              const T *pw2, int64_t cap_z, T *zc_out, int64_t cap_l, uint8_t *lab_out,
+                              uint8_t *dec_out, int64_t *bit_err, int64_t *sym_err, double *err_pow,
+                              double *ref_pow)
 {
     const T half = (T)0.5 * (T)levels;
-    dsp_qc_div<T> g1 = dsp_qc_div_make<T>((T)1, (T)0), g2 = g1;
+    double wr = 1.0, wi = 0.0; /* 1 / (g1 g2 ...) so far */
     for (int pass = 0; pass < 2; ++pass) {
-        T nr = 0, ni = 0, dd = 0;
+        const T ar = (T)wr, ai = (T)wi;
+        double nr = 0.0, ni = 0.0, dd = 0.0;
         for (int64_t j = 0; j < C; ++j) {
             int64_t k = cols[j];
-            T zr = z[2 * k], zi = z[2 * k + 1];
-            if (pass == 1)
-                dsp_qc_divide<T>(zr, zi, g1, &zr, &zi);
+            T zr = z[2 * k] * ar - z[2 * k + 1] * ai, zi = z[2 * k] * ai + z[2 * k + 1] * ar;
             uint32_t l = dsp_qc_decide<T>(zr, zi, levels, b, scale, half);
-            T dr = pts[2 * l], di = -pts[2 * l + 1];
-            nr += dsp_qc_fma<T, FMA>(zr, dr, -(zi * di));
-            ni += swap ? dsp_qc_fma<T, FMA>(dr, zi, di * zr) : dsp_qc_fma<T, FMA>(zr, di, zi * dr);
-            dd += pw2[l];
+            double dr = (double)pts[2 * l], di = (double)pts[2 * l + 1];
+            nr += (double)zr * dr + (double)zi * di; /* zc conj(d) */
+            ni += (double)zi * dr - (double)zr * di;
+            dd += (double)pw2[l];
         }
-        T inv = (T)1 / dd;
-        T gr = nr * inv, gi = ni * inv;
-        if (pass == 0)
-            g1 = dsp_qc_div_make<T>(gr, gi);
-        else
-            g2 = dsp_qc_div_make<T>(gr, gi);
+        /* g = (nr + j ni) / dd; w <- w / g = w dd conj(num) / |num|^2 (no gain when nothing was decided) */
+        double m2 = nr * nr + ni * ni;
+        if (m2 > 0.0) {
+            double qr = dd * nr / m2, qi = -dd * ni / m2;
+            double tr = wr * qr - wi * qi;
+            wi = wr * qi + wi * qr;
+            wr = tr;
+        }
     }
+    const T ar = (T)wr, ai = (T)wi;
     int64_t eb = 0, es = 0;
     double ep = 0.0, rp = 0.0;
     for (int64_t j = 0; j < C; ++j) {
         int64_t k = cols[j];
-        T zr = z[2 * k], zi = z[2 * k + 1];
-        dsp_qc_divide<T>(zr, zi, g1, &zr, &zi);
-        dsp_qc_divide<T>(zr, zi, g2, &zr, &zi);
+        T zr = z[2 * k] * ar - z[2 * k + 1] * ai, zi = z[2 * k] * ai + z[2 * k + 1] * ar;
         uint32_t l = dsp_qc_decide<T>(zr, zi, levels, b, scale, half);
         int64_t kr = k - lag;
         kr = kr < 0 ? kr + n : (kr >= n ? kr - n : kr);
@@ -363,30 +295,6 @@ inline double dsp_qam_gmi_row<float>(const float *y, const uint8_t *lab, int64_t
     default: return dsp_qam_gmi_row_generic<float>(y, lab, cap, levels, b, d, inv, llr_max);
     }
 }
-#endif
-
-#if !defined(__CUDACC_RTC__) && !defined(__CUDA_ARCH__)
-/* CPU entry points: the FMA variant is compiled for FMA hardware (used where the CPU has it, as
- * NumPy's dispatched complex multiply does), the other with separately rounded products. */
-#define DSP_QC_ROW_ARGS(T) const T *z, const T *sym, const uint8_t *lab, int64_t n, int64_t lag, \
-    const int32_t *cols, int64_t C, int levels, int b, T scale, const T *pts, const T *pw2, int swap, \
-    int64_t cap_z, T *zc_out, int64_t cap_l, uint8_t *lab_out, uint8_t *dec_out, int64_t *bit_err, \
-    int64_t *sym_err, double *err_pow, double *ref_pow
-#define DSP_QC_ROW_PASS z, sym, lab, n, lag, cols, C, levels, b, scale, pts, pw2, swap, cap_z, zc_out, \
-    cap_l, lab_out, dec_out, bit_err, sym_err, err_pow, ref_pow
-__attribute__((target("fma"))) static void dsp_qam_count_row_fma(DSP_QC_ROW_ARGS(float))
-{ dsp_qam_count_row<float, true>(DSP_QC_ROW_PASS); }
-__attribute__((target("fma"))) static void dsp_qam_count_row_fma(DSP_QC_ROW_ARGS(double))
-{ dsp_qam_count_row<double, true>(DSP_QC_ROW_PASS); }
-template <typename T>
-static inline void dsp_qam_count_row_cpu(int fma, DSP_QC_ROW_ARGS(T))
-{
-    if (fma)
-        dsp_qam_count_row_fma(DSP_QC_ROW_PASS);
-    else
-        dsp_qam_count_row<T, false>(DSP_QC_ROW_PASS);
-}
-static inline int dsp_cpu_has_fma(void) { return __builtin_cpu_supports("fma") ? 1 : 0; }
 #endif
 
 #endif /* DSP_QAM_COUNT_H */
