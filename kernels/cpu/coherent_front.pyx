@@ -123,6 +123,48 @@ cdef inline void _phase_tile(real_t *zbuf, uint64_t pair0, int64_t e, int64_t n,
     phi[0] = acc
 
 
+cdef inline void _matrix_tile(real_t *x0, real_t *x1, int64_t len_, const real_t *m) noexcept nogil:
+    """y0 = m00 a + m01 b, y1 = m10 a + m11 b over len_ samples (m: re, im of m00, m01, m10, m11;
+    the complex products and sum of coherent._rotate)."""
+    cdef int64_t j
+    cdef real_t ar, ai, br, bi
+    for j in range(len_):
+        ar = x0[2 * j]
+        ai = x0[2 * j + 1]
+        br = x1[2 * j]
+        bi = x1[2 * j + 1]
+        x0[2 * j] = (m[0] * ar - m[1] * ai) + (m[2] * br - m[3] * bi)
+        x0[2 * j + 1] = (m[0] * ai + m[1] * ar) + (m[2] * bi + m[3] * br)
+        x1[2 * j] = (m[4] * ar - m[5] * ai) + (m[6] * br - m[7] * bi)
+        x1[2 * j + 1] = (m[4] * ai + m[5] * ar) + (m[6] * bi + m[7] * br)
+
+
+cdef inline void _ase_tile(real_t *x0, real_t *x1, int64_t len_, real_t sigma, uint64_t pair0, uint64_t pair1,
+                           real_t *z0, real_t *z1, uint32_t k0, uint32_t k1) noexcept nogil:
+    """x_p += sigma (z_re + j z_im) over len_ samples, the normals from pairs pair_p .. pair_p + len_ - 1."""
+    cdef int64_t j
+    dsp_normal_block(pair0, len_, k0, k1, z0)
+    dsp_normal_block(pair1, len_, k0, k1, z1)
+    for j in range(2 * len_):
+        x0[j] = x0[j] + z0[j] * sigma
+        x1[j] = x1[j] + z1[j] * sigma
+
+
+cdef inline void _rotor_tile(real_t *x0, real_t *x1, int64_t len_, const real_t *c, const real_t *s) noexcept nogil:
+    """Both polarizations times (c + j s) over len_ samples."""
+    cdef int64_t j
+    cdef real_t ar, ai
+    for j in range(len_):
+        ar = x0[2 * j]
+        ai = x0[2 * j + 1]
+        x0[2 * j] = ar * c[j] - ai * s[j]
+        x0[2 * j + 1] = ar * s[j] + ai * c[j]
+        ar = x1[2 * j]
+        ai = x1[2 * j + 1]
+        x1[2 * j] = ar * c[j] - ai * s[j]
+        x1[2 * j + 1] = ar * s[j] + ai * c[j]
+
+
 cdef void _tx_row(real_t *x0, real_t *x1, int64_t n, real_t pn_sigma, uint64_t pn_pair, int64_t pn_e0,
                   real_t ase_sigma, uint64_t ase_pair0, uint64_t ase_pair1, const real_t *m, double *gram,
                   uint32_t k0, uint32_t k1) noexcept nogil:
@@ -141,32 +183,12 @@ cdef void _tx_row(real_t *x0, real_t *x1, int64_t n, real_t pn_sigma, uint64_t p
                 t[j] = 0.0
             _phase_tile(zbuf, pn_pair, pn_e0 + t0, len_, pn_sigma, &phi, t, k0, k1)
             _cossin_tile(t, len_, c, s)
-            for j in range(len_):
-                ar = x0[2 * (t0 + j)]
-                ai = x0[2 * (t0 + j) + 1]
-                x0[2 * (t0 + j)] = ar * c[j] - ai * s[j]
-                x0[2 * (t0 + j) + 1] = ar * s[j] + ai * c[j]
-                ar = x1[2 * (t0 + j)]
-                ai = x1[2 * (t0 + j) + 1]
-                x1[2 * (t0 + j)] = ar * c[j] - ai * s[j]
-                x1[2 * (t0 + j) + 1] = ar * s[j] + ai * c[j]
+            _rotor_tile(x0 + 2 * t0, x1 + 2 * t0, len_, c, s)
         if ase_sigma != 0:
-            dsp_normal_block(ase_pair0 + <uint64_t>t0, len_, k0, k1, zbuf)
-            dsp_normal_block(ase_pair1 + <uint64_t>t0, len_, k0, k1, z1)
-            for j in range(2 * len_):
-                x0[2 * t0 + j] = x0[2 * t0 + j] + zbuf[j] * ase_sigma
-                x1[2 * t0 + j] = x1[2 * t0 + j] + z1[j] * ase_sigma
+            _ase_tile(x0 + 2 * t0, x1 + 2 * t0, len_, ase_sigma, ase_pair0 + <uint64_t>t0, ase_pair1 + <uint64_t>t0,
+                      zbuf, z1, k0, k1)
         if m != NULL:
-            for j in range(len_):
-                ar = x0[2 * (t0 + j)]
-                ai = x0[2 * (t0 + j) + 1]
-                br = x1[2 * (t0 + j)]
-                bi = x1[2 * (t0 + j) + 1]
-                # y0 = m00 a + m01 b, y1 = m10 a + m11 b (the complex products and sum of _rotate)
-                x0[2 * (t0 + j)] = (m[0] * ar - m[1] * ai) + (m[2] * br - m[3] * bi)
-                x0[2 * (t0 + j) + 1] = (m[0] * ai + m[1] * ar) + (m[2] * bi + m[3] * br)
-                x1[2 * (t0 + j)] = (m[4] * ar - m[5] * ai) + (m[6] * br - m[7] * bi)
-                x1[2 * (t0 + j) + 1] = (m[4] * ai + m[5] * ar) + (m[6] * bi + m[7] * br)
+            _matrix_tile(x0 + 2 * t0, x1 + 2 * t0, len_, m)
         for j in range(len_):
             ar = x0[2 * (t0 + j)]
             ai = x0[2 * (t0 + j) + 1]
@@ -221,21 +243,10 @@ cdef int _rx_row(real_t *x0, real_t *x1, int64_t n, const real_t *m, real_t ase_
     for t0 in range(0, n, TILE):
         len_ = min(<int64_t>TILE, n - t0)
         if m != NULL:
-            for j in range(len_):
-                ar = x0[2 * (t0 + j)]
-                ai = x0[2 * (t0 + j) + 1]
-                br = x1[2 * (t0 + j)]
-                bi = x1[2 * (t0 + j) + 1]
-                x0[2 * (t0 + j)] = (m[0] * ar - m[1] * ai) + (m[2] * br - m[3] * bi)
-                x0[2 * (t0 + j) + 1] = (m[0] * ai + m[1] * ar) + (m[2] * bi + m[3] * br)
-                x1[2 * (t0 + j)] = (m[4] * ar - m[5] * ai) + (m[6] * br - m[7] * bi)
-                x1[2 * (t0 + j) + 1] = (m[4] * ai + m[5] * ar) + (m[6] * bi + m[7] * br)
+            _matrix_tile(x0 + 2 * t0, x1 + 2 * t0, len_, m)
         if ase_sigma != 0:
-            dsp_normal_block(ase_pair0 + <uint64_t>t0, len_, k0, k1, zbuf)
-            dsp_normal_block(ase_pair1 + <uint64_t>t0, len_, k0, k1, z1)
-            for j in range(2 * len_):
-                x0[2 * t0 + j] = x0[2 * t0 + j] + zbuf[j] * ase_sigma
-                x1[2 * t0 + j] = x1[2 * t0 + j] + z1[j] * ase_sigma
+            _ase_tile(x0 + 2 * t0, x1 + 2 * t0, len_, ase_sigma, ase_pair0 + <uint64_t>t0, ase_pair1 + <uint64_t>t0,
+                      zbuf, z1, k0, k1)
         if rotor:
             # carrier offset: cycles k reduced to [-1/2, 1/2] turn, k the sample index in the frame (phase_ramp)
             for j in range(len_):
@@ -244,15 +255,7 @@ cdef int _rx_row(real_t *x0, real_t *x1, int64_t n, const real_t *m, real_t ase_
             if pn_sigma != 0:
                 _phase_tile(zbuf, pn_pair, pn_e0 + t0, len_, pn_sigma, &phi, t, k0, k1)
             _cossin_tile(t, len_, c, s)
-            for j in range(len_):
-                ar = x0[2 * (t0 + j)]
-                ai = x0[2 * (t0 + j) + 1]
-                x0[2 * (t0 + j)] = ar * c[j] - ai * s[j]
-                x0[2 * (t0 + j) + 1] = ar * s[j] + ai * c[j]
-                ar = x1[2 * (t0 + j)]
-                ai = x1[2 * (t0 + j) + 1]
-                x1[2 * (t0 + j)] = ar * c[j] - ai * s[j]
-                x1[2 * (t0 + j) + 1] = ar * s[j] + ai * c[j]
+            _rotor_tile(x0 + 2 * t0, x1 + 2 * t0, len_, c, s)
         for j in range(2 * len_):
             p0 += <double>x0[2 * t0 + j] * x0[2 * t0 + j]
             p1 += <double>x1[2 * t0 + j] * x1[2 * t0 + j]
