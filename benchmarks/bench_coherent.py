@@ -5,14 +5,15 @@
 The whole ``400zr`` chain, transmitter to error counting (random labels on both polarizations,
 RRC shaping at 2 samples/symbol, 100 kHz Tx and LO phase noise, 2400 ps/nm of CD, 10 ps DGD
 under random SOPs, ASE at the OSNR, 1 GHz offset; CD compensation (overlap-save), matched filter,
-timing recovery, 15-tap 2x2 CMA (acquisition + tracking passes), 4th-power FOE, 32-phase BPS,
+timing recovery, 15-tap 2x2 MIMO (CMA acquisition passes and FOE on the frame head, a DD-LMS
+head pass, one decision-directed pass with PLL over the frame), 4th-power FOE, 32-phase BPS,
 frame alignment, pilot cycle-slip correction, decisions, error counting, SNR and GMI; the
 preset's CFEC decoding is left out (``fec="none"``: the issue's chain ends at error counting;
 ``test_chain_with_cfec`` adds it), in
 M counted dual-polarization symbols/s (``symbols`` of a batch count both polarizations, so the
 figure is ``symbols / 2`` per second).
 
-- ``test_chain_one_process``: one batch in this process (FFTs and kernels on every core);
+- ``test_chain_one_process``: one batch in this process (frame groups on a thread per core);
 - ``test_chain_engine``: ``simulate_ber`` with its default executor (a process per core).
 """
 import numpy as np
