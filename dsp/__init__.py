@@ -17,7 +17,7 @@ Follow a signal from the top::
 """
 from importlib import import_module
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "simulate_ber": "dsp.sim.engine",
