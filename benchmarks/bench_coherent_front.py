@@ -51,7 +51,7 @@ def test_front_end(benchmark, path, threads):
     assert link._fast_front_applies(symbols, normal)
 
     def generic():
-        return coherent_detect(link.propagate(link.transmit(symbols, normal, None), normal, jones))
+        return coherent_detect(link.propagate(link.transmit(symbols, normal), normal, jones))
 
     def fused():
         return link._front_cpu(symbols, normal, jones)

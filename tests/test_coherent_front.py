@@ -29,7 +29,7 @@ def _symbols(link, frames, seed, threads):
 
 def _generic_and_fast(link, frames, seed=1, threads=2):
     sym, n_a, jones = _symbols(link, frames, seed, threads)
-    a = coherent_detect(link.propagate(link.transmit(sym, n_a, None), n_a, jones), link.adc_bits, link.adc_clip)
+    a = coherent_detect(link.propagate(link.transmit(sym, n_a), n_a, jones), link.adc_bits, link.adc_clip)
     _, n_b, _ = _symbols(link, frames, seed, threads)
     assert link._fast_front_applies(sym, n_b)
     b = link._front_cpu(sym, n_b, jones)

@@ -270,11 +270,11 @@ class CoherentLink(Link):
         return float(ber_awgn_qam(self.m, osnr_to_snr_db(osnr, self.symbol_rate_hz)))
 
     # ------------------------------------------------------------------ transmitter and channel
-    def transmit(self, symbols, normal, rng):
+    def transmit(self, symbols, normal):
         """Optical field (frames, 2, n * sps) at unit power per polarization for ``symbols`` (frames, 2, n).
 
-        ``normal``: a :class:`dsp.channel.NormalStream` (phase noise, Tx ASE); ``rng``: NumPy
-        generator (SOPs). Returns the field after the Tx laser and Tx OSNR, before the fiber.
+        ``normal``: a :class:`dsp.channel.NormalStream` (phase noise, Tx ASE). Returns the field
+        after the Tx laser and Tx OSNR, before the fiber.
         """
         from dsp.channel import iq, lasers, noise
         from dsp.modulation.shaping import shape_rrc
@@ -661,7 +661,7 @@ class CoherentLink(Link):
         if self._fast_front_applies(symbols, normal):
             z, phase, converged = self.receive(self._front_cpu(symbols, normal, jones), trace, detected=True)
         else:
-            field = self.propagate(self.transmit(symbols, normal, None), normal, jones)
+            field = self.propagate(self.transmit(symbols, normal), normal, jones)
             z, phase, converged = self.receive(field, trace)
         return z, phase, converged, symbols
 

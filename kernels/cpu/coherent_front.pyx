@@ -175,7 +175,7 @@ cdef void _tx_row(real_t *x0, real_t *x1, int64_t n, real_t pn_sigma, uint64_t p
     cdef real_t s[TILE]
     cdef double phi = 0.0, g00 = 0.0, g11 = 0.0, g01r = 0.0, g01i = 0.0
     cdef int64_t t0, len_, j
-    cdef real_t ar, ai, br, bi, vr, vi, yr, yi
+    cdef real_t ar, ai, br, bi
     for t0 in range(0, n, TILE):
         len_ = min(<int64_t>TILE, n - t0)
         if pn_sigma != 0:
